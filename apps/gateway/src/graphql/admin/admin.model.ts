@@ -1,0 +1,31 @@
+import { Field, ObjectType } from '@nestjs/graphql';
+
+@ObjectType('Principal')
+export class PrincipalModel {
+  @Field() id!: string;
+  @Field() name!: string;
+  @Field(() => [String]) globalPermissions!: string[];
+}
+
+@ObjectType('ApiToken')
+export class ApiTokenModel {
+  @Field() id!: string;
+  @Field() principalName!: string;
+  @Field({ description: 'Shown once. Only its SHA-256 is stored.' }) token!: string;
+  @Field() createdAt!: Date;
+  @Field(() => Date, { nullable: true }) expiresAt!: Date | null;
+}
+
+@ObjectType('Vault')
+export class VaultModel {
+  @Field() name!: string;
+  @Field() pool!: string;
+  @Field() createdAt!: Date;
+}
+
+@ObjectType('Grant')
+export class GrantModel {
+  @Field() principal!: string;
+  @Field() vault!: string;
+  @Field(() => [String]) permissions!: string[];
+}

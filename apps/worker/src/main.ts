@@ -1,0 +1,27 @@
+import { startTelemetry } from '@keybridge/platform';
+startTelemetry('keybridge-worker');
+
+import 'reflect-metadata';
+import { getQueueToken } from '@nestjs/bullmq';
+import { NestFactory } from '@nestjs/core';
+import { ConfigError } from '@keybridge/platform';
+import { Queue, QueueEvents } from 'bullmq';
+import { HEALTH_QUEUE } from './health-probe/health-probe.processor';
+import { WorkerModule } from './worker.module';
+
+/** The worker has no HTTP server: it consumes BullMQ queues and coordinates only through Postgres and Redis. */
+async function bootstrap(): Promise<void> {
+  const app = await NestFactory.createApplicationContext(WorkerModule, { logger: ['log', 'error', 'warn'] });
+  app.enableShutdownHooks();
+  const queue = app.get<Queue>(getQueueToken(HEALTH_QUEUE));
+  const events = new QueueEvents(HEALTH_QUEUE, { connection: queue.opts.connection });
+  const job = await queue.add('probe', { sentAt: new Date().toISOString() }, { removeOnComplete: 100, removeOnFail: 100 });
+  await job.waitUntilFinished(events, 30_000);
+  await events.close();
+  console.log(`keybridge worker ${process.pid}: consuming queues (health probe answered)`);
+}
+
+bootstrap().catch((error: unknown) => {
+  console.error(error instanceof ConfigError ? error.message : error);
+  process.exit(1);
+});

@@ -1,0 +1,39 @@
+import { Injectable } from '@nestjs/common';
+import { AuthError, AuthErrorCode, GrantRepository, Permission, Principal } from '@keybridge/auth';
+import { KeyError, KeyErrorCode } from '../keys.errors';
+import { Vault } from '../model/key';
+import { VaultRepository } from '../persistence/vault.repository';
+
+/**
+ * The one place that decides whether a principal may act on a vault. A principal without any grant on a vault
+ * gets the same VAULT_NOT_FOUND as for a vault that does not exist, so vault names do not leak. Admins manage
+ * vaults and grants but hold no key permissions unless granted (management and data plane stay separate).
+ */
+@Injectable()
+export class VaultAccess {
+  constructor(
+    private readonly vaults: VaultRepository,
+    private readonly grants: GrantRepository,
+  ) {}
+
+  async authorize(principal: Principal, vaultName: string, permission: Permission): Promise<Vault> {
+    const vault = await this.vaults.findByName(vaultName);
+    if (!vault) throw vaultNotFound(vaultName);
+    const permissions = await this.grants.permissions(principal.id, vault.id);
+    if (!permissions) throw vaultNotFound(vaultName).asDenial();
+    if (!permissions.has(permission)) {
+      throw new AuthError(AuthErrorCode.FORBIDDEN, `missing permission ${permission} on vault ${vaultName}`, {
+        permission,
+      }).asDenial();
+    }
+    return vault;
+  }
+
+  async visibleVaultIds(principal: Principal): Promise<string[]> {
+    return this.grants.vaultIdsOf(principal.id);
+  }
+}
+
+export function vaultNotFound(name: string): KeyError {
+  return new KeyError(KeyErrorCode.VAULT_NOT_FOUND, `vault ${name} not found`);
+}

@@ -1,0 +1,60 @@
+import { Module } from '@nestjs/common';
+import { KeyGate } from './access/key-gate';
+import { KeyLocator } from './access/key-locator';
+import { VaultAccess } from './access/vault-access';
+import { KeyCrypto } from './algorithms/key-crypto';
+import { CreateKeyHandler } from './create-key/create-key.handler';
+import { CreateVaultHandler } from './create-vault/create-vault.handler';
+import { DecryptHandler } from './decrypt/decrypt.handler';
+import { DeleteKeyHandler } from './delete-key/delete-key.handler';
+import { EncryptHandler } from './encrypt/encrypt.handler';
+import { HsmKeyGenerator } from './generation/hsm-key-generator';
+import { GetKeyHandler } from './get-key/get-key.handler';
+import { ListKeyVersionsHandler } from './list-key-versions/list-key-versions.handler';
+import { ListKeysHandler } from './list-keys/list-keys.handler';
+import { ListPoolsHandler } from './list-pools/list-pools.handler';
+import { ListVaultsHandler } from './list-vaults/list-vaults.handler';
+import { KeyRepository } from './persistence/key.repository';
+import { VaultRepository } from './persistence/vault.repository';
+import { PurgeKeyHandler } from './purge-key/purge-key.handler';
+import { RecoverKeyHandler } from './recover-key/recover-key.handler';
+import { RotateKeyHandler } from './rotate-key/rotate-key.handler';
+import { SetGrantHandler } from './set-grant/set-grant.handler';
+import { SignHandler } from './sign/sign.handler';
+import { UnwrapKeyHandler } from './unwrap-key/unwrap-key.handler';
+import { UpdateKeyHandler } from './update-key/update-key.handler';
+import { VerifyHandler } from './verify/verify.handler';
+import { WrapKeyHandler } from './wrap-key/wrap-key.handler';
+
+@Module({
+  providers: [
+    VaultRepository,
+    KeyRepository,
+    VaultAccess,
+    KeyLocator,
+    KeyGate,
+    KeyCrypto,
+    HsmKeyGenerator,
+    CreateVaultHandler,
+    ListVaultsHandler,
+    ListPoolsHandler,
+    SetGrantHandler,
+    CreateKeyHandler,
+    GetKeyHandler,
+    ListKeysHandler,
+    ListKeyVersionsHandler,
+    UpdateKeyHandler,
+    RotateKeyHandler,
+    DeleteKeyHandler,
+    RecoverKeyHandler,
+    PurgeKeyHandler,
+    WrapKeyHandler,
+    UnwrapKeyHandler,
+    EncryptHandler,
+    DecryptHandler,
+    SignHandler,
+    VerifyHandler,
+  ],
+  exports: [VaultRepository],
+})
+export class KeysModule {}

@@ -1,0 +1,98 @@
+import { createHash } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DomainError, RequestContext } from '@keybridge/platform';
+import { LedgerEntryInput } from '../ledger-entry';
+import { LedgerError } from '../ledger.errors';
+import { LedgerWriter } from '../append/ledger-writer';
+import canonicalize from 'canonicalize';
+import { DataSource, EntityManager } from 'typeorm';
+
+type Scalar = string | number | boolean | null;
+
+export type Commit = <R>(work: (manager: EntityManager) => Promise<R>) => Promise<R>;
+
+/** What the ledger says about one access. `params` is digested; `details` is stored as is — neither may hold secrets. */
+export interface AuditMeta {
+  ctx: RequestContext;
+  operation: string;
+  vault: string | null;
+  keyName?: string | null;
+  keyVersion?: number | null;
+  params?: Record<string, Scalar>;
+  details?: Record<string, Scalar>;
+}
+
+/**
+ * Runs an operation so that its ledger entry — success, denial or failure — is committed before any result or
+ * error leaves. If the entry cannot be committed, the caller gets LEDGER_UNAVAILABLE instead of the result.
+ */
+@Injectable()
+export class AuditTrail {
+  constructor(
+    private readonly ledger: LedgerWriter,
+    @InjectDataSource() private readonly db: DataSource,
+  ) {}
+
+  run<T>(meta: AuditMeta, body: () => Promise<T>): Promise<T> {
+    return this.runCommitting(meta, () => body());
+  }
+
+  /** For state changes: the success entry commits in the same transaction as the state. */
+  runInTransaction<T>(meta: AuditMeta, body: (manager: EntityManager) => Promise<T>): Promise<T> {
+    return this.runCommitting(meta, (commit) => commit(body));
+  }
+
+  /**
+   * For operations that do slow work (an HSM key generation) before their state change: `commit` runs the state
+   * change and the success entry in one transaction. If the body never calls it, success is appended at the end.
+   */
+  async runCommitting<T>(meta: AuditMeta, body: (commit: Commit) => Promise<T>): Promise<T> {
+    let committed = false;
+    const commit: Commit = async (work) => {
+      const result = await this.db.transaction(async (manager) => {
+        const value = await work(manager);
+        await this.ledger.appendWithin(manager, [entry(meta, 'success', null)]);
+        return value;
+      });
+      committed = true;
+      return result;
+    };
+    let result: T;
+    try {
+      result = await body(commit);
+    } catch (error) {
+      if (error instanceof LedgerError) throw error;
+      throw await this.recordFailure(meta, error);
+    }
+    if (!committed) await this.ledger.append(entry(meta, 'success', null));
+    return result;
+  }
+
+  private async recordFailure(meta: AuditMeta, error: unknown): Promise<unknown> {
+    const code = error instanceof DomainError ? error.code : 'INTERNAL';
+    const outcome = error instanceof DomainError && error.deniedAccess ? 'denied' : 'failed';
+    try {
+      await this.ledger.append(entry(meta, outcome, code));
+    } catch (ledgerError) {
+      return ledgerError;
+    }
+    return error;
+  }
+}
+
+function entry(meta: AuditMeta, outcome: LedgerEntryInput['outcome'], errorCode: string | null): LedgerEntryInput {
+  return {
+    principalId: meta.ctx.principalId,
+    vault: meta.vault,
+    keyName: meta.keyName ?? null,
+    keyVersion: meta.keyVersion ?? null,
+    operation: meta.operation,
+    outcome,
+    errorCode,
+    requestId: meta.ctx.requestId,
+    traceId: meta.ctx.traceId ?? null,
+    paramsDigest: meta.params ? createHash('sha256').update(canonicalize(meta.params) ?? '').digest('hex') : null,
+    details: meta.details ?? {},
+  };
+}

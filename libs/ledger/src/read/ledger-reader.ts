@@ -1,0 +1,63 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { LedgerEntry } from '../ledger-entry';
+
+interface LedgerRow {
+  seq: string;
+  recorded_at: Date;
+  principal_id: string | null;
+  vault: string | null;
+  key_name: string | null;
+  key_version: number | null;
+  operation: string;
+  outcome: LedgerEntry['outcome'];
+  error_code: string | null;
+  request_id: string | null;
+  trace_id: string | null;
+  params_digest: string | null;
+  details: LedgerEntry['details'];
+  prev_hash: Buffer;
+  entry_hash: Buffer;
+}
+
+export interface LedgerFilter {
+  vault?: string;
+  keyName?: string;
+  afterSeq?: number;
+}
+
+@Injectable()
+export class LedgerReader {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  async page(filter: LedgerFilter, limit: number): Promise<LedgerEntry[]> {
+    const rows = (await this.dataSource.query(
+      `SELECT * FROM ledger_entries
+        WHERE ($1::text IS NULL OR vault = $1) AND ($2::text IS NULL OR key_name = $2) AND seq > $3
+        ORDER BY seq LIMIT $4`,
+      [filter.vault ?? null, filter.keyName ?? null, filter.afterSeq ?? 0, limit],
+    )) as LedgerRow[];
+    return rows.map(toEntry);
+  }
+}
+
+export function toEntry(r: LedgerRow): LedgerEntry {
+  return {
+    seq: Number(r.seq),
+    recordedAt: r.recorded_at,
+    principalId: r.principal_id,
+    vault: r.vault,
+    keyName: r.key_name,
+    keyVersion: r.key_version,
+    operation: r.operation,
+    outcome: r.outcome,
+    errorCode: r.error_code,
+    requestId: r.request_id,
+    traceId: r.trace_id,
+    paramsDigest: r.params_digest,
+    details: r.details,
+    prevHash: r.prev_hash,
+    entryHash: r.entry_hash,
+  };
+}

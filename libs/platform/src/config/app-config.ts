@@ -1,0 +1,57 @@
+import { z } from 'zod';
+
+const postgresUrl = z
+  .string()
+  .refine((v) => /^postgres(ql)?:\/\//.test(v), 'must be a postgres:// URL');
+
+const envSchema = z.object({
+  DATABASE_URL: postgresUrl,
+  DATABASE_MIGRATION_URL: postgresUrl.optional(),
+  REDIS_URL: z.string().refine((v) => /^rediss?:\/\//.test(v), 'must be a redis:// URL'),
+  KEYBRIDGE_POOLS_FILE: z.string().min(1),
+  HOST: z.string().default('127.0.0.1'),
+  PORT: z.coerce.number().int().min(1).max(65535).default(8787),
+  KEYBRIDGE_JWT_JWKS_FILE: z.string().optional(),
+  KEYBRIDGE_JWT_ISSUER: z.string().optional(),
+  KEYBRIDGE_JWT_AUDIENCE: z.string().optional(),
+  KEYBRIDGE_LEDGER_BATCH_MAX: z.coerce.number().int().min(1).max(10_000).default(1000),
+  KEYBRIDGE_DB_POOL_SIZE: z.coerce.number().int().min(2).max(200).default(16),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type AppConfigValues = z.infer<typeof envSchema>;
+
+export class ConfigError extends Error {}
+
+/** Validated process configuration; one line per bad variable, values never echoed (they may be secrets). */
+export class AppConfig {
+  private constructor(readonly values: Readonly<AppConfigValues>) {}
+
+  static fromEnv(env: NodeJS.ProcessEnv = process.env, required: ReadonlyArray<keyof AppConfigValues> = []): AppConfig {
+    const parsed = envSchema.safeParse(withOptionalDefaults(env, required));
+    if (!parsed.success) {
+      const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+      throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+    }
+    return new AppConfig(parsed.data);
+  }
+
+  get migrationUrl(): string {
+    return this.values.DATABASE_MIGRATION_URL ?? this.values.DATABASE_URL;
+  }
+}
+
+/** Processes that do not need every dependency (e.g. the migrate command) pass placeholders for the rest. */
+function withOptionalDefaults(env: NodeJS.ProcessEnv, required: ReadonlyArray<keyof AppConfigValues>): NodeJS.ProcessEnv {
+  if (required.length === 0) return env;
+  const placeholders: Partial<Record<keyof AppConfigValues, string>> = {
+    DATABASE_URL: 'postgres://unused',
+    REDIS_URL: 'redis://unused',
+    KEYBRIDGE_POOLS_FILE: 'unused',
+  };
+  const out: NodeJS.ProcessEnv = { ...env };
+  for (const [name, value] of Object.entries(placeholders)) {
+    if (!required.includes(name as keyof AppConfigValues) && !out[name]) out[name] = value;
+  }
+  return out;
+}
