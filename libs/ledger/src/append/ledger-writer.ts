@@ -62,12 +62,22 @@ export class LedgerWriter {
           const receipts = await this.dataSource.transaction((manager) => this.write(manager, batch.map((p) => p.entry)));
           batch.forEach((p, i) => p.resolve(receipts[i]));
         } catch (e) {
-          const error = this.unavailable(e);
-          batch.forEach((p) => p.reject(error));
+          if (batch.length === 1) batch[0].reject(this.unavailable(e));
+          // One entry the database refuses must not fail the operations batched with it: retry them one by one.
+          else for (const pending of batch) await this.writeAlone(pending);
         }
       }
     } finally {
       this.flushing = false;
+    }
+  }
+
+  private async writeAlone(pending: Pending): Promise<void> {
+    try {
+      const [receipt] = await this.dataSource.transaction((manager) => this.write(manager, [pending.entry]));
+      pending.resolve(receipt);
+    } catch (e) {
+      pending.reject(this.unavailable(e));
     }
   }
 

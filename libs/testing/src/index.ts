@@ -1,0 +1,3 @@
+export * from './gateway-client';
+export * from './database';
+export * from './fixtures';
