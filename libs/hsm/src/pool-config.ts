@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { ConfigError } from '@keybridge/platform';
 import { z } from 'zod';
 
 const secretSource = z.union([
@@ -35,12 +36,12 @@ export function loadPoolsFile(path: string): PoolConfig[] {
   try {
     raw = JSON.parse(readFileSync(path, 'utf8'));
   } catch (e) {
-    throw new Error(`KEYBRIDGE_POOLS_FILE ${path}: cannot read JSON (${(e as Error).message})`);
+    throw new ConfigError(`KEYBRIDGE_POOLS_FILE ${path}: cannot read JSON (${(e as Error).message})`);
   }
   const parsed = poolsFileSchema.safeParse(raw);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`);
-    throw new Error(`KEYBRIDGE_POOLS_FILE ${path} is invalid:\n${lines.join('\n')}`);
+    throw new ConfigError(`KEYBRIDGE_POOLS_FILE ${path} is invalid:\n${lines.join('\n')}`);
   }
   return parsed.data.pools;
 }
