@@ -1,4 +1,5 @@
-import { startTelemetry } from '@keybridge/platform';
+// First, before anything instrumented (pg, express, graphql, ioredis) is loaded.
+import { startTelemetry } from '@keybridge/telemetry';
 startTelemetry('keybridge-gateway');
 
 import 'reflect-metadata';

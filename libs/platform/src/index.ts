@@ -6,5 +6,4 @@ export * from './clock/clock';
 export * from './database/database.module';
 export * from './encoding/base64url';
 export * from './config/config.module';
-export * from './telemetry/start-telemetry';
 export * from './queue/redis-connection';

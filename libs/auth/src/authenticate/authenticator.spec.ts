@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AppConfig, Clock } from '@keybridge/platform';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
+
+type SigningKey = Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
 import { Principal } from '../principals/principal';
 import { PrincipalRepository } from '../principals/principal.repository';
 import { hashApiToken, newApiToken } from '../tokens/api-token';
@@ -29,8 +31,8 @@ class FixedClock extends Clock {
 describe('Authenticator', () => {
   const { token, hash } = newApiToken();
   let authenticator: Authenticator;
-  let privateKey: CryptoKey;
-  let otherKey: CryptoKey;
+  let privateKey: SigningKey;
+  let otherKey: SigningKey;
 
   beforeAll(async () => {
     const pair = await generateKeyPair('ES256', { extractable: true });
@@ -50,7 +52,7 @@ describe('Authenticator', () => {
     authenticator = new Authenticator(new FakePrincipals(hash) as unknown as PrincipalRepository, new FixedClock(), config);
   });
 
-  const jwt = (key: CryptoKey, claims: { sub?: string; iss?: string; aud?: string; exp?: string }) =>
+  const jwt = (key: SigningKey, claims: { sub?: string; iss?: string; aud?: string; exp?: string }) =>
     new SignJWT({})
       .setProtectedHeader({ alg: 'ES256', kid: 'idp-1' })
       .setSubject(claims.sub ?? 'alice@idp')

@@ -4,7 +4,7 @@ import { verifyChain } from './verify-chain';
 
 function chain(n: number): LedgerEntry[] {
   const out: LedgerEntry[] = [];
-  let prev = GENESIS_HASH;
+  let prev: Buffer = GENESIS_HASH;
   for (let seq = 1; seq <= n; seq++) {
     const input: LedgerEntryInput = {
       principalId: `p${seq % 3}`,
