@@ -1,0 +1,396 @@
+import { Span, SpanStatusCode, trace } from '@opentelemetry/api';
+import * as pkcs11js from 'pkcs11js';
+import { capabilitiesForVendor } from './capabilities/vendor-capabilities';
+import { ecPublicJwk, rsaPublicJwk } from './encoding/public-jwk';
+import { HsmError, HsmErrorCode } from './hsm.errors';
+import {
+  GeneratedKey,
+  GenerateKeyRequest,
+  HsmKeyRef,
+  HsmMechanism,
+  HsmObjectAttributes,
+  HsmPort,
+  KeyUsage,
+  PoolCapabilities,
+  PoolHealth,
+  PoolInfo,
+  PublicKeyJwk,
+} from './hsm.port';
+import { checkInput, checkKeySpec, checkKeyType, checkMechanism, HsmOperation, mechanismLabel, signatureLengthFits } from './mechanism-rules';
+import { PoolConfig, readSecret } from './pool-config';
+import { ckrName } from './pkcs11/ckr';
+import { isHandleInvalid, toHsmError } from './pkcs11/hsm-error.mapper';
+import { keyPairTemplates, secretKeyTemplate, sessionSecretTemplate } from './pkcs11/key-templates';
+import { toPkcs11Mechanism } from './pkcs11/mechanisms';
+import { KeyObject, KeyObjects, ObjectHandleCache } from './pkcs11/object-handle.cache';
+import { LoadedModule, MODULE_REGISTRY, Pkcs11ModuleRegistry } from './pkcs11/pkcs11-module.registry';
+import { SessionPool } from './pkcs11/session.pool';
+
+interface PoolRuntime {
+  name: string;
+  tokenLabel: string;
+  caps: PoolCapabilities;
+  lib: pkcs11js.PKCS11;
+  module: LoadedModule;
+  sessions: SessionPool;
+  cache: ObjectHandleCache;
+}
+
+const tracer = trace.getTracer('keybridge.hsm');
+
+/** CKS_RO_USER_FUNCTIONS, CKS_RW_USER_FUNCTIONS (PKCS#11 2.40 §5.6; pkcs11js's typings lack the CKS_ constants). */
+const USER_STATES = new Set([1, 3]);
+const OBJECT_ID = /^(?:[0-9a-f]{2}){1,64}$/;
+/** Largest signature or RSA block we may get back beyond the input itself (P-521 ECDSA is 132 bytes). */
+const OUTPUT_SLACK = 64;
+
+/**
+ * HsmPort over PKCS#11 through pkcs11js (the graphene-pk11 stack's native layer). Every key operation uses the
+ * *Async form, which runs on the libuv thread pool, so the event loop stays responsive; FindObjects,
+ * GetAttributeValue and the *Init calls are synchronous and kept off the hot path by the handle cache.
+ */
+export class GrapheneHsmAdapter implements HsmPort {
+  private closed = false;
+
+  private constructor(
+    private readonly runtimes: Map<string, PoolRuntime>,
+    private readonly registry: Pkcs11ModuleRegistry,
+  ) {}
+
+  static async open(configs: PoolConfig[], registry: Pkcs11ModuleRegistry = MODULE_REGISTRY): Promise<GrapheneHsmAdapter> {
+    const runtimes = new Map<string, PoolRuntime>();
+    try {
+      const byModule = new Map<string, PoolConfig[]>();
+      for (const config of configs) byModule.set(config.module, [...(byModule.get(config.module) ?? []), config]);
+      for (const group of byModule.values()) {
+        // The first acquisition looks up every token of the library, so a missing one can still be cured by
+        // re-initialising before any session exists; the others only take a reference (and check parameters).
+        const labels = group.map((c) => c.tokenLabel);
+        for (const [index, config] of group.entries()) {
+          const spec = { path: config.module, libraryParameters: config.libraryParameters, environment: config.environment };
+          const { module, slots } = await registry.acquire(spec, index === 0 ? labels : [config.tokenLabel]);
+          const sessions = new SessionPool(module.lib, slots.get(config.tokenLabel) as Buffer, config.sessions, config.name);
+          try {
+            sessions.open(readSecret(config.pin, `pool ${config.name} PIN`));
+          } catch (error) {
+            registry.release(module);
+            throw error;
+          }
+          runtimes.set(config.name, {
+            name: config.name,
+            tokenLabel: config.tokenLabel,
+            caps: capabilitiesForVendor(config.vendor),
+            lib: module.lib,
+            module,
+            sessions,
+            cache: new ObjectHandleCache(module.lib),
+          });
+        }
+      }
+    } catch (error) {
+      for (const runtime of runtimes.values()) {
+        await runtime.sessions.close();
+        registry.release(runtime.module);
+      }
+      throw error;
+    }
+    return new GrapheneHsmAdapter(runtimes, registry);
+  }
+
+  pools(): PoolInfo[] {
+    return [...this.runtimes.values()].map((r) => ({ name: r.name, tokenLabel: r.tokenLabel, capabilities: r.caps }));
+  }
+
+  capabilities(pool: string): PoolCapabilities {
+    return this.runtime(pool).caps;
+  }
+
+  async health(): Promise<PoolHealth[]> {
+    return Promise.all(
+      [...this.runtimes.values()].map(async (runtime): Promise<PoolHealth> => {
+        try {
+          const state = await runtime.sessions.use(async (session) => runtime.lib.C_GetSessionInfo(session).state);
+          return { pool: runtime.name, loggedIn: USER_STATES.has(state) };
+        } catch (error) {
+          const mapped = toHsmError(error, { pool: runtime.name, operation: 'health', capabilities: runtime.caps });
+          return { pool: runtime.name, loggedIn: false, error: mapped.message };
+        }
+      }),
+    );
+  }
+
+  async generateKey(request: GenerateKeyRequest): Promise<GeneratedKey> {
+    const { spec } = request;
+    const label = spec.kty === 'EC' ? `EC/${spec.curve}` : `${spec.kty === 'RSA' ? 'RSA' : 'AES'}/${spec.bits}`;
+    return this.call(request.pool, 'generateKey', label, async (rt) => {
+      checkKeySpec(rt.name, rt.caps, request);
+      const ref: HsmKeyRef = { pool: rt.name, objectId: request.objectId };
+      return rt.sessions.use(async (session) => {
+        if (rt.cache.findHandles(session, request.objectId).length > 0) {
+          // NSS derives handles from CKA_ID and would silently merge two keys with one id.
+          throw new HsmError(HsmErrorCode.HSM_INVALID_INPUT, `pool ${rt.name}: objectId is already in use`, { pool: rt.name });
+        }
+        rt.cache.invalidate(request.objectId);
+        if (spec.kty === 'oct') {
+          const { mechanism, template } = secretKeyTemplate(request);
+          await rt.lib.C_GenerateKeyAsync(session, mechanism, template);
+          return { ref };
+        }
+        const { mechanism, publicTemplate, privateTemplate } = keyPairTemplates(request);
+        const pair = await rt.lib.C_GenerateKeyPairAsync(session, mechanism, publicTemplate, privateTemplate);
+        try {
+          return { ref, publicJwk: readPublicJwk(rt.lib, session, pair.publicKey, request) };
+        } catch (error) {
+          for (const handle of [pair.publicKey, pair.privateKey]) destroyQuietly(rt.lib, session, handle);
+          throw error;
+        }
+      });
+    });
+  }
+
+  async destroyKey(ref: HsmKeyRef): Promise<void> {
+    return this.call(ref.pool, 'destroyKey', 'none', async (rt) => {
+      const objectId = checkObjectId(rt, ref);
+      rt.cache.invalidate(objectId);
+      await rt.sessions.use(async (session) => {
+        for (const handle of rt.cache.findHandles(session, objectId)) rt.lib.C_DestroyObject(session, handle);
+      });
+      rt.cache.invalidate(objectId);
+    });
+  }
+
+  async exists(ref: HsmKeyRef): Promise<boolean> {
+    return this.call(ref.pool, 'exists', 'none', async (rt) => {
+      const objectId = checkObjectId(rt, ref);
+      rt.cache.invalidate(objectId);
+      return rt.sessions.use(async (session) => rt.cache.resolve(session, objectId) !== undefined);
+    });
+  }
+
+  async attributes(ref: HsmKeyRef): Promise<HsmObjectAttributes> {
+    return this.call(ref.pool, 'attributes', 'none', async (rt) =>
+      this.withKey(rt, ref, async (session, key) => {
+        if (!key.key) throw notFound(rt, ref);
+        const read = (type: number): boolean => readBool(rt.lib, session, (key.key as KeyObject).handle, type);
+        return {
+          token: read(pkcs11js.CKA_TOKEN),
+          sensitive: read(pkcs11js.CKA_SENSITIVE),
+          extractable: read(pkcs11js.CKA_EXTRACTABLE),
+          wrapWithTrusted: read(pkcs11js.CKA_WRAP_WITH_TRUSTED),
+          neverExtractable: read(pkcs11js.CKA_NEVER_EXTRACTABLE),
+          alwaysSensitive: read(pkcs11js.CKA_ALWAYS_SENSITIVE),
+        };
+      }),
+    );
+  }
+
+  async encrypt(ref: HsmKeyRef, mechanism: HsmMechanism, plaintext: Buffer): Promise<Buffer> {
+    return this.keyOperation(ref, 'encrypt', mechanism, plaintext, async (rt, session, key) => {
+      const object = usable(rt, key.kty === 'RSA' ? key.public : key.key, 'encrypt');
+      rt.lib.C_EncryptInit(session, toPkcs11Mechanism(mechanism, rt.caps), object.handle);
+      return rt.lib.C_EncryptAsync(session, plaintext, Buffer.alloc(outputSize(plaintext, key)));
+    });
+  }
+
+  async decrypt(ref: HsmKeyRef, mechanism: HsmMechanism, ciphertext: Buffer): Promise<Buffer> {
+    return this.keyOperation(ref, 'decrypt', mechanism, ciphertext, async (rt, session, key) => {
+      const object = usable(rt, key.key, 'decrypt');
+      rt.lib.C_DecryptInit(session, toPkcs11Mechanism(mechanism, rt.caps), object.handle);
+      return rt.lib.C_DecryptAsync(session, ciphertext, Buffer.alloc(outputSize(ciphertext, key)));
+    });
+  }
+
+  async wrapValue(ref: HsmKeyRef, mechanism: HsmMechanism, value: Buffer): Promise<Buffer> {
+    return this.keyOperation(ref, 'wrapValue', mechanism, value, async (rt, session, key) => {
+      const object = usable(rt, key.kty === 'RSA' ? key.public : key.key, 'wrap');
+      const secret = rt.lib.C_CreateObject(session, sessionSecretTemplate(value));
+      try {
+        return await rt.lib.C_WrapKeyAsync(session, toPkcs11Mechanism(mechanism, rt.caps), object.handle, secret, Buffer.alloc(outputSize(value, key)));
+      } finally {
+        destroyQuietly(rt.lib, session, secret);
+      }
+    });
+  }
+
+  async unwrapValue(ref: HsmKeyRef, mechanism: HsmMechanism, wrapped: Buffer): Promise<Buffer> {
+    return this.keyOperation(ref, 'unwrapValue', mechanism, wrapped, async (rt, session, key) => {
+      const object = usable(rt, key.key, 'unwrap');
+      const secret = await rt.lib.C_UnwrapKeyAsync(session, toPkcs11Mechanism(mechanism, rt.caps), object.handle, wrapped, sessionSecretTemplate());
+      try {
+        const [value] = rt.lib.C_GetAttributeValue(session, secret, [{ type: pkcs11js.CKA_VALUE }]);
+        return Buffer.from(value.value);
+      } finally {
+        destroyQuietly(rt.lib, session, secret);
+      }
+    });
+  }
+
+  async sign(ref: HsmKeyRef, mechanism: HsmMechanism, input: Buffer): Promise<Buffer> {
+    return this.keyOperation(ref, 'sign', mechanism, input, async (rt, session, key) => {
+      const object = usable(rt, key.key, 'sign');
+      rt.lib.C_SignInit(session, toPkcs11Mechanism(mechanism, rt.caps), object.handle);
+      return rt.lib.C_SignAsync(session, input, Buffer.alloc(outputSize(input, key)));
+    });
+  }
+
+  async verify(ref: HsmKeyRef, mechanism: HsmMechanism, input: Buffer, signature: Buffer): Promise<boolean> {
+    return this.keyOperation(
+      ref,
+      'verify',
+      mechanism,
+      input,
+      async (rt, session, key) => {
+        const object = usable(rt, key.public, 'verify');
+        if (!signatureLengthFits(mechanism, signature, key)) return false;
+        rt.lib.C_VerifyInit(session, toPkcs11Mechanism(mechanism, rt.caps), object.handle);
+        return rt.lib.C_VerifyAsync(session, input, signature);
+      },
+      (ckr) => (ckr === 'CKR_SIGNATURE_INVALID' || ckr === 'CKR_SIGNATURE_LEN_RANGE' ? false : undefined),
+    );
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const runtime of this.runtimes.values()) {
+      await runtime.sessions.close();
+      this.registry.release(runtime.module);
+    }
+  }
+
+  private runtime(pool: string): PoolRuntime {
+    const runtime = this.runtimes.get(pool);
+    if (!runtime) throw new HsmError(HsmErrorCode.POOL_NOT_FOUND, `no HSM pool named ${JSON.stringify(pool)}`, { pool });
+    return runtime;
+  }
+
+  /** Checks, then runs `work` on a pooled session with the key's cached objects. */
+  private keyOperation<T>(
+    ref: HsmKeyRef,
+    operation: HsmOperation,
+    mechanism: HsmMechanism,
+    input: Buffer,
+    work: (rt: PoolRuntime, session: Buffer, key: KeyObjects) => Promise<T>,
+    recover?: (ckr: string) => T | undefined,
+  ): Promise<T> {
+    return this.call(
+      ref.pool,
+      operation,
+      mechanismLabel(mechanism),
+      async (rt) => {
+        checkMechanism(rt.name, rt.caps, operation, mechanism);
+        return this.withKey(rt, ref, async (session, key) => {
+          checkKeyType(rt.name, mechanism, key.kty);
+          checkInput(rt.name, rt.caps, operation, mechanism, input, key);
+          return work(rt, session, key);
+        });
+      },
+      recover,
+    );
+  }
+
+  /** A cached handle can go stale when another process destroys the object: look it up once more. */
+  private async withKey<T>(rt: PoolRuntime, ref: HsmKeyRef, work: (session: Buffer, key: KeyObjects) => Promise<T>): Promise<T> {
+    const objectId = checkObjectId(rt, ref);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await rt.sessions.use(async (session) => {
+          const key = rt.cache.resolve(session, objectId);
+          if (!key) throw notFound(rt, ref);
+          return work(session, key);
+        });
+      } catch (error) {
+        if (attempt > 1 || !isHandleInvalid(error)) throw error;
+        rt.cache.invalidate(objectId);
+      }
+    }
+  }
+
+  /** One span per HSM call; every failure leaves as an HsmError. */
+  private call<T>(
+    pool: string,
+    operation: string,
+    mechanism: string,
+    body: (rt: PoolRuntime) => Promise<T>,
+    recover?: (ckr: string) => T | undefined,
+  ): Promise<T> {
+    const attributes = { 'hsm.pool': pool, 'hsm.operation': operation, 'hsm.mechanism': mechanism };
+    return tracer.startActiveSpan(`hsm.${operation}`, { attributes }, async (span: Span) => {
+      try {
+        const rt = this.runtime(pool);
+        try {
+          const result = await body(rt);
+          span.setAttribute('hsm.outcome', 'ok');
+          return result;
+        } catch (error) {
+          const ckr = ckrName(error);
+          const recovered = ckr !== undefined && recover ? recover(ckr) : undefined;
+          if (ckr !== undefined && recovered !== undefined) {
+            span.setAttribute('hsm.outcome', ckr);
+            return recovered;
+          }
+          throw toHsmError(error, { pool, operation, capabilities: rt.caps });
+        }
+      } catch (error) {
+        const mapped = error instanceof HsmError ? error : new HsmError(HsmErrorCode.HSM_ERROR, `pool ${pool}: ${operation} failed`, { pool });
+        span.setAttribute('hsm.outcome', String(mapped.details.ckr ?? mapped.code));
+        span.setStatus({ code: SpanStatusCode.ERROR, message: mapped.code });
+        throw mapped;
+      } finally {
+        span.end();
+      }
+    });
+  }
+}
+
+function checkObjectId(rt: PoolRuntime, ref: HsmKeyRef): string {
+  if (!OBJECT_ID.test(ref.objectId)) {
+    throw new HsmError(HsmErrorCode.HSM_INVALID_INPUT, 'objectId must be 1 to 64 bytes of lower-case hex', { pool: rt.name });
+  }
+  return ref.objectId;
+}
+
+function notFound(rt: PoolRuntime, ref: HsmKeyRef): HsmError {
+  return new HsmError(HsmErrorCode.HSM_OBJECT_NOT_FOUND, `pool ${rt.name} has no key object ${ref.objectId}`, {
+    pool: rt.name,
+    objectId: ref.objectId,
+  });
+}
+
+function usable(rt: PoolRuntime, object: KeyObject | undefined, usage: keyof KeyUsage): KeyObject {
+  if (!object || !object.usage[usage]) {
+    throw new HsmError(HsmErrorCode.HSM_OPERATION_NOT_PERMITTED, `pool ${rt.name}: the key does not permit ${usage}`, { pool: rt.name, usage });
+  }
+  return object;
+}
+
+function outputSize(input: Buffer, key: KeyObjects): number {
+  return input.length + OUTPUT_SLACK + (key.modulusBytes ?? 132);
+}
+
+function readPublicJwk(lib: pkcs11js.PKCS11, session: Buffer, publicKey: Buffer, request: GenerateKeyRequest): PublicKeyJwk {
+  if (request.spec.kty === 'EC') {
+    const [point] = lib.C_GetAttributeValue(session, publicKey, [{ type: pkcs11js.CKA_EC_POINT }]);
+    return ecPublicJwk(request.spec.curve, point.value);
+  }
+  const [modulus, exponent] = lib.C_GetAttributeValue(session, publicKey, [{ type: pkcs11js.CKA_MODULUS }, { type: pkcs11js.CKA_PUBLIC_EXPONENT }]);
+  return rsaPublicJwk(modulus.value, exponent.value);
+}
+
+function readBool(lib: pkcs11js.PKCS11, session: Buffer, handle: Buffer, type: number): boolean {
+  try {
+    const [attribute] = lib.C_GetAttributeValue(session, handle, [{ type }]);
+    return attribute.value.length > 0 && attribute.value[0] === 1;
+  } catch (error) {
+    if (ckrName(error) === 'CKR_ATTRIBUTE_TYPE_INVALID') return false;
+    throw error;
+  }
+}
+
+function destroyQuietly(lib: pkcs11js.PKCS11, session: Buffer, handle: Buffer): void {
+  try {
+    lib.C_DestroyObject(session, handle);
+  } catch {
+    // session objects die with their session anyway
+  }
+}

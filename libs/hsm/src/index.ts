@@ -1,0 +1,12 @@
+export * from './hsm.port';
+export * from './hsm.errors';
+export * from './pool-config';
+export * from './hsm.module';
+export * from './graphene-hsm.adapter';
+export * from './capabilities/softhsm2';
+export * from './capabilities/nss';
+export * from './capabilities/generic';
+export * from './capabilities/vendor-capabilities';
+export * from './capabilities/capability.probe';
+export { mechanismLabel } from './mechanism-rules';
+export * from './baseline/raw-baseline';

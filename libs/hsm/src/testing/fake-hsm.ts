@@ -1,0 +1,316 @@
+import {
+  CipherGCMTypes,
+  constants,
+  createCipheriv,
+  createDecipheriv,
+  generateKeyPair,
+  KeyObject,
+  privateDecrypt,
+  privateEncrypt,
+  publicDecrypt,
+  publicEncrypt,
+  randomBytes,
+} from 'node:crypto';
+import { promisify } from 'node:util';
+import { GENERIC_CAPABILITIES } from '../capabilities/generic';
+import { CURVES } from '../encoding/ec-curves';
+import { HsmError, HsmErrorCode } from '../hsm.errors';
+import {
+  GeneratedKey,
+  GenerateKeyRequest,
+  HsmKeyRef,
+  HsmMechanism,
+  HsmObjectAttributes,
+  HsmPort,
+  KeySpec,
+  KeyUsage,
+  PoolCapabilities,
+  PoolHealth,
+  PoolInfo,
+  PublicKeyJwk,
+} from '../hsm.port';
+import { checkInput, checkKeySpec, checkKeyType, checkMechanism, HsmOperation, KeyShape, signatureLengthFits } from '../mechanism-rules';
+import { pssEncode, pssVerify } from './emsa-pss';
+import { signDigest, toBig, verifyDigest } from './raw-ecdsa';
+
+const generateKeyPairAsync = promisify(generateKeyPair);
+
+export interface FakePoolOptions {
+  name: string;
+  tokenLabel?: string;
+  /** Whole or partial override of GENERIC_CAPABILITIES, e.g. SOFTHSM2_CAPABILITIES for a "softhsm2-like" pool. */
+  capabilities?: Partial<PoolCapabilities>;
+}
+
+interface FakeKey extends KeyShape {
+  spec: KeySpec;
+  usage: KeyUsage;
+  exportable: boolean;
+  secret?: Buffer;
+  privateKey?: KeyObject;
+  publicKey?: KeyObject;
+  publicJwk?: PublicKeyJwk;
+}
+
+interface FakePool {
+  info: PoolInfo;
+  keys: Map<string, FakeKey>;
+}
+
+const KW_IV = Buffer.from('a6a6a6a6a6a6a6a6', 'hex');
+const KWP_IV = Buffer.from('a65959a6', 'hex');
+const OBJECT_ID = /^(?:[0-9a-f]{2}){1,64}$/;
+
+/**
+ * In-memory HsmPort on node:crypto for small specs. Same checks, codes and byte formats as the PKCS#11 adapter
+ * (AES-GCM ct||tag, RFC 3394/5649 wrap, OAEP, PKCS#1 v1.5 over a caller-built DigestInfo, PSS and ECDSA r||s over
+ * a digest), so a blob made by the fake is what a real pool would make. Keys live in memory: never use in production.
+ */
+export class FakeHsm implements HsmPort {
+  private readonly poolsByName = new Map<string, FakePool>();
+  private closed = false;
+
+  constructor(pools: FakePoolOptions[] = [{ name: 'pool-a' }]) {
+    for (const pool of pools) {
+      const capabilities = { ...GENERIC_CAPABILITIES, ...pool.capabilities };
+      this.poolsByName.set(pool.name, { info: { name: pool.name, tokenLabel: pool.tokenLabel ?? pool.name, capabilities }, keys: new Map() });
+    }
+  }
+
+  pools(): PoolInfo[] {
+    return [...this.poolsByName.values()].map((p) => p.info);
+  }
+
+  capabilities(pool: string): PoolCapabilities {
+    return this.pool(pool).info.capabilities;
+  }
+
+  async health(): Promise<PoolHealth[]> {
+    return this.pools().map((p) => ({ pool: p.name, loggedIn: !this.closed }));
+  }
+
+  async generateKey(request: GenerateKeyRequest): Promise<GeneratedKey> {
+    const pool = this.pool(request.pool);
+    checkKeySpec(pool.info.name, pool.info.capabilities, request);
+    if (pool.keys.has(request.objectId)) throw invalid(pool, 'objectId is already in use');
+    const { spec } = request;
+    const key: FakeKey = { kty: spec.kty, spec, usage: { ...request.usage }, exportable: request.exportable };
+    if (spec.kty === 'oct') {
+      key.secret = randomBytes(spec.bits / 8);
+    } else {
+      const pair =
+        spec.kty === 'RSA'
+          ? await generateKeyPairAsync('rsa', { modulusLength: spec.bits, publicExponent: 65537 })
+          : await generateKeyPairAsync('ec', { namedCurve: CURVES[spec.curve].nodeName });
+      key.privateKey = pair.privateKey;
+      key.publicKey = pair.publicKey;
+      const jwk = pair.publicKey.export({ format: 'jwk' });
+      key.publicJwk =
+        spec.kty === 'RSA'
+          ? { kty: 'RSA', n: String(jwk.n), e: String(jwk.e) }
+          : { kty: 'EC', crv: spec.curve, x: String(jwk.x), y: String(jwk.y) };
+      if (spec.kty === 'RSA') key.modulusBytes = spec.bits / 8;
+      else key.curve = spec.curve;
+    }
+    pool.keys.set(request.objectId, key);
+    return { ref: { pool: pool.info.name, objectId: request.objectId }, publicJwk: key.publicJwk };
+  }
+
+  async destroyKey(ref: HsmKeyRef): Promise<void> {
+    const pool = this.pool(ref.pool);
+    pool.keys.delete(objectId(pool, ref));
+  }
+
+  async exists(ref: HsmKeyRef): Promise<boolean> {
+    const pool = this.pool(ref.pool);
+    return pool.keys.has(objectId(pool, ref));
+  }
+
+  async attributes(ref: HsmKeyRef): Promise<HsmObjectAttributes> {
+    const { key } = this.key(ref);
+    return {
+      token: true,
+      sensitive: true,
+      extractable: key.exportable,
+      wrapWithTrusted: key.exportable,
+      neverExtractable: !key.exportable,
+      alwaysSensitive: true,
+    };
+  }
+
+  async encrypt(ref: HsmKeyRef, mechanism: HsmMechanism, plaintext: Buffer): Promise<Buffer> {
+    const key = this.checked(ref, 'encrypt', mechanism, plaintext, 'encrypt');
+    if (mechanism.name === 'AES_GCM') {
+      const cipher = createCipheriv(gcmCipher(key), secret(key), mechanism.iv);
+      cipher.setAAD(mechanism.aad);
+      return Buffer.concat([cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]);
+    }
+    return this.rsaEncrypt(key, mechanism, plaintext);
+  }
+
+  async decrypt(ref: HsmKeyRef, mechanism: HsmMechanism, ciphertext: Buffer): Promise<Buffer> {
+    const key = this.checked(ref, 'decrypt', mechanism, ciphertext, 'decrypt');
+    return rejectingInput(ref, 'decrypt', () => {
+      if (mechanism.name === 'AES_GCM') {
+        const decipher = createDecipheriv(gcmCipher(key), secret(key), mechanism.iv);
+        decipher.setAAD(mechanism.aad);
+        decipher.setAuthTag(ciphertext.subarray(ciphertext.length - 16));
+        return Buffer.concat([decipher.update(ciphertext.subarray(0, ciphertext.length - 16)), decipher.final()]);
+      }
+      return this.rsaDecrypt(key, mechanism, ciphertext);
+    });
+  }
+
+  async wrapValue(ref: HsmKeyRef, mechanism: HsmMechanism, value: Buffer): Promise<Buffer> {
+    const key = this.checked(ref, 'wrapValue', mechanism, value, 'wrap');
+    if (mechanism.name === 'AES_KEY_WRAP' || mechanism.name === 'AES_KEY_WRAP_PAD') {
+      const cipher = createCipheriv(aesWrapCipher(key, mechanism.name), secret(key), mechanism.name === 'AES_KEY_WRAP' ? KW_IV : KWP_IV);
+      return Buffer.concat([cipher.update(value), cipher.final()]);
+    }
+    return this.rsaEncrypt(key, mechanism, value);
+  }
+
+  async unwrapValue(ref: HsmKeyRef, mechanism: HsmMechanism, wrapped: Buffer): Promise<Buffer> {
+    const key = this.checked(ref, 'unwrapValue', mechanism, wrapped, 'unwrap');
+    return rejectingInput(ref, 'unwrapValue', () => {
+      if (mechanism.name === 'AES_KEY_WRAP' || mechanism.name === 'AES_KEY_WRAP_PAD') {
+        const decipher = createDecipheriv(aesWrapCipher(key, mechanism.name), secret(key), mechanism.name === 'AES_KEY_WRAP' ? KW_IV : KWP_IV);
+        return Buffer.concat([decipher.update(wrapped), decipher.final()]);
+      }
+      return this.rsaDecrypt(key, mechanism, wrapped);
+    });
+  }
+
+  async sign(ref: HsmKeyRef, mechanism: HsmMechanism, input: Buffer): Promise<Buffer> {
+    const key = this.checked(ref, 'sign', mechanism, input, 'sign');
+    const privateKey = key.privateKey as KeyObject;
+    switch (mechanism.name) {
+      case 'RSA_PKCS1_SIGN':
+        return privateEncrypt({ key: privateKey, padding: constants.RSA_PKCS1_PADDING }, input);
+      case 'RSA_PSS':
+        return privateEncrypt({ key: privateKey, padding: constants.RSA_NO_PADDING }, pad(pssEncode(mechanism.hash, input, mechanism.saltLength, modBits(key)), key));
+      default:
+        return signDigest(key.curve as NonNullable<FakeKey['curve']>, toBig(Buffer.from(String(privateKey.export({ format: 'jwk' }).d), 'base64url')), input);
+    }
+  }
+
+  async verify(ref: HsmKeyRef, mechanism: HsmMechanism, input: Buffer, signature: Buffer): Promise<boolean> {
+    const key = this.checked(ref, 'verify', mechanism, input, 'verify');
+    if (!signatureLengthFits(mechanism, signature, key)) return false;
+    const publicKey = key.publicKey as KeyObject;
+    try {
+      switch (mechanism.name) {
+        case 'RSA_PKCS1_SIGN':
+          return publicDecrypt({ key: publicKey, padding: constants.RSA_PKCS1_PADDING }, signature).equals(input);
+        case 'RSA_PSS': {
+          const em = publicDecrypt({ key: publicKey, padding: constants.RSA_NO_PADDING }, signature);
+          return pssVerify(mechanism.hash, input, mechanism.saltLength, modBits(key), em.subarray(em.length - Math.ceil((modBits(key) - 1) / 8)));
+        }
+        default: {
+          const jwk = publicKey.export({ format: 'jwk' });
+          const q = { x: toBig(Buffer.from(String(jwk.x), 'base64url')), y: toBig(Buffer.from(String(jwk.y), 'base64url')) };
+          return verifyDigest(key.curve as NonNullable<FakeKey['curve']>, q, input, signature);
+        }
+      }
+    } catch {
+      return false;
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+
+  private pool(name: string): FakePool {
+    if (this.closed) throw new HsmError(HsmErrorCode.HSM_ERROR, `pool ${name} is closed`, { pool: name });
+    const pool = this.poolsByName.get(name);
+    if (!pool) throw new HsmError(HsmErrorCode.POOL_NOT_FOUND, `no HSM pool named ${JSON.stringify(name)}`, { pool: name });
+    return pool;
+  }
+
+  private key(ref: HsmKeyRef): { pool: FakePool; key: FakeKey } {
+    const pool = this.pool(ref.pool);
+    const key = pool.keys.get(objectId(pool, ref));
+    if (!key) {
+      throw new HsmError(HsmErrorCode.HSM_OBJECT_NOT_FOUND, `pool ${ref.pool} has no key object ${ref.objectId}`, { pool: ref.pool, objectId: ref.objectId });
+    }
+    return { pool, key };
+  }
+
+  /** The adapter's order: capability, key, key type, usage, input. */
+  private checked(ref: HsmKeyRef, operation: HsmOperation, mechanism: HsmMechanism, input: Buffer, usage: keyof KeyUsage): FakeKey {
+    const { name, capabilities } = this.pool(ref.pool).info;
+    checkMechanism(name, capabilities, operation, mechanism);
+    const { key } = this.key(ref);
+    checkKeyType(name, mechanism, key.kty);
+    if (!key.usage[usage]) {
+      throw new HsmError(HsmErrorCode.HSM_OPERATION_NOT_PERMITTED, `pool ${name}: the key does not permit ${usage}`, { pool: name, usage });
+    }
+    checkInput(name, capabilities, operation, mechanism, input, key);
+    return key;
+  }
+
+  private rsaEncrypt(key: FakeKey, mechanism: HsmMechanism, data: Buffer): Buffer {
+    const publicKey = key.publicKey as KeyObject;
+    if (mechanism.name === 'RSA_OAEP') {
+      return publicEncrypt({ key: publicKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: oaepHash(mechanism.hash) }, data);
+    }
+    return publicEncrypt({ key: publicKey, padding: constants.RSA_PKCS1_PADDING }, data);
+  }
+
+  private rsaDecrypt(key: FakeKey, mechanism: HsmMechanism, data: Buffer): Buffer {
+    const privateKey = key.privateKey as KeyObject;
+    if (mechanism.name === 'RSA_OAEP') {
+      return privateDecrypt({ key: privateKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: oaepHash(mechanism.hash) }, data);
+    }
+    // Node 20 refuses PKCS#1 v1.5 private decryption (CVE-2023-46809): undo the padding by hand.
+    const block = privateDecrypt({ key: privateKey, padding: constants.RSA_NO_PADDING }, data);
+    const separator = block.indexOf(0, 2);
+    if (block[0] !== 0 || block[1] !== 2 || separator < 10) throw new Error('bad PKCS#1 v1.5 padding');
+    return block.subarray(separator + 1);
+  }
+}
+
+function objectId(pool: FakePool, ref: HsmKeyRef): string {
+  if (!OBJECT_ID.test(ref.objectId)) throw invalid(pool, 'objectId must be 1 to 64 bytes of lower-case hex');
+  return ref.objectId;
+}
+
+function invalid(pool: FakePool, message: string): HsmError {
+  return new HsmError(HsmErrorCode.HSM_INVALID_INPUT, `pool ${pool.info.name}: ${message}`, { pool: pool.info.name });
+}
+
+function secret(key: FakeKey): Buffer {
+  return key.secret as Buffer;
+}
+
+function gcmCipher(key: FakeKey): CipherGCMTypes {
+  const names: Record<number, CipherGCMTypes> = { 16: 'aes-128-gcm', 24: 'aes-192-gcm', 32: 'aes-256-gcm' };
+  return names[secret(key).length];
+}
+
+function aesWrapCipher(key: FakeKey, name: 'AES_KEY_WRAP' | 'AES_KEY_WRAP_PAD'): string {
+  return `id-aes${secret(key).length * 8}-wrap${name === 'AES_KEY_WRAP_PAD' ? '-pad' : ''}`;
+}
+
+function oaepHash(hash: 'SHA-1' | 'SHA-256'): string {
+  return hash === 'SHA-1' ? 'sha1' : 'sha256';
+}
+
+function modBits(key: FakeKey): number {
+  return (key.modulusBytes as number) * 8;
+}
+
+/** Raw RSA takes exactly k bytes; EM is one shorter when modBits - 1 is a multiple of 8. */
+function pad(em: Buffer, key: FakeKey): Buffer {
+  const k = key.modulusBytes as number;
+  return em.length === k ? em : Buffer.concat([Buffer.alloc(k - em.length), em]);
+}
+
+function rejectingInput<T>(ref: HsmKeyRef, operation: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch {
+    throw new HsmError(HsmErrorCode.HSM_INVALID_INPUT, `pool ${ref.pool}: the HSM rejected the input of ${operation}`, { pool: ref.pool });
+  }
+}
