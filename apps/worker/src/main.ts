@@ -5,14 +5,18 @@ startTelemetry('keybridge-worker');
 import 'reflect-metadata';
 import { getQueueToken } from '@nestjs/bullmq';
 import { NestFactory } from '@nestjs/core';
-import { ConfigError } from '@keybridge/platform';
+import { loadPoolsFile } from '@keybridge/hsm';
+import { AppConfig, ConfigError } from '@keybridge/platform';
 import { Queue, QueueEvents } from 'bullmq';
 import { HEALTH_QUEUE } from './health-probe/health-probe.processor';
 import { WorkerModule } from './worker.module';
 
 /** The worker has no HTTP server: it consumes BullMQ queues and coordinates only through Postgres and Redis. */
 async function bootstrap(): Promise<void> {
-  const app = await NestFactory.createApplicationContext(WorkerModule, { logger: ['log', 'error', 'warn'] });
+  const config = AppConfig.fromEnv();
+  const app = await NestFactory.createApplicationContext(WorkerModule.register(loadPoolsFile(config.values.KEYBRIDGE_POOLS_FILE)), {
+    logger: ['log', 'error', 'warn'],
+  });
   app.enableShutdownHooks();
   const queue = app.get<Queue>(getQueueToken(HEALTH_QUEUE));
   const events = new QueueEvents(HEALTH_QUEUE, { connection: queue.opts.connection });

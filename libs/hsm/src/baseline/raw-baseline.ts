@@ -41,6 +41,10 @@ export interface RawBaselineOptions {
   inFlight: number;
   families?: RawFamily[];
   log?: (line: string) => void;
+  /** Awaited before each measurement (e.g. to wait for a quiet machine); its warm-up follows. */
+  beforeEach?: (id: string) => Promise<void>;
+  /** Called right before and right after each timed window (e.g. to sample machine CPU); not timed. */
+  onWindow?: (id: string, phase: 'start' | 'end') => void;
 }
 
 export interface RawMeasurement {
@@ -120,9 +124,11 @@ export async function runRawBaseline(options: RawBaselineOptions): Promise<RawBa
     for (const variant of variants) {
       if (!families.has(variant.family)) continue;
       const seconds = variant.reference ? options.seconds : options.auxSeconds;
+      await options.beforeEach?.(variant.id);
+      const onWindow = (phase: 'start' | 'end'): void => options.onWindow?.(variant.id, phase);
       const m = variant.mode === 'sync'
-        ? measureSync(variant, sessions[0], seconds, options.warmupSeconds)
-        : await measureAsync(variant, sessions, options.inFlight, seconds, options.warmupSeconds);
+        ? measureSync(variant, sessions[0], seconds, options.warmupSeconds, onWindow)
+        : await measureAsync(variant, sessions, options.inFlight, seconds, options.warmupSeconds, onWindow);
       measurements.push(m);
       log(`raw ${m.id.padEnd(28)} ${String(m.opsPerSec).padStart(7)} ops/s  (${m.mode}, ${m.mode === 'async' ? `${m.inFlight} in flight on ${m.sessions} sessions` : '1 session'}, cpu ${m.cpuPercent}%)${m.errors ? `  ERRORS ${m.errors}: ${m.firstError}` : ''}`);
     }
@@ -350,7 +356,9 @@ function buildVariants(
   ];
 }
 
-function measureSync(variant: Variant, session: Buffer, seconds: number, warmupSeconds: number): RawMeasurement {
+type OnWindow = (phase: 'start' | 'end') => void;
+
+function measureSync(variant: Variant, session: Buffer, seconds: number, warmupSeconds: number, onWindow: OnWindow): RawMeasurement {
   const op = (variant.sync as (s: Buffer) => () => void)(session);
   const loop = (limit: number): { ops: number; errors: number; firstError?: string; elapsed: number } => {
     let ops = 0;
@@ -374,13 +382,22 @@ function measureSync(variant: Variant, session: Buffer, seconds: number, warmupS
     return { ops, errors, firstError, elapsed: (now - t0) / 1000 };
   };
   loop(warmupSeconds);
+  onWindow('start');
   const cpu0 = process.cpuUsage();
   const r = loop(seconds);
   const cpu = process.cpuUsage(cpu0);
+  onWindow('end');
   return result(variant, 1, 1, r.ops, r.errors, r.firstError, r.elapsed, cpu);
 }
 
-async function measureAsync(variant: Variant, sessions: Buffer[], inFlight: number, seconds: number, warmupSeconds: number): Promise<RawMeasurement> {
+async function measureAsync(
+  variant: Variant,
+  sessions: Buffer[],
+  inFlight: number,
+  seconds: number,
+  warmupSeconds: number,
+  onWindow: OnWindow,
+): Promise<RawMeasurement> {
   const ops = new Map(sessions.map((s) => [s, (variant.async as (s: Buffer) => () => Promise<void>)(s)]));
   const idle = [...sessions];
   const waiters: Array<(s: Buffer) => void> = [];
@@ -418,9 +435,11 @@ async function measureAsync(variant: Variant, sessions: Buffer[], inFlight: numb
     return { ops: done, errors, firstError, elapsed: (performance.now() - t0) / 1000 };
   };
   await run(warmupSeconds);
+  onWindow('start');
   const cpu0 = process.cpuUsage();
   const r = await run(seconds);
   const cpu = process.cpuUsage(cpu0);
+  onWindow('end');
   return result(variant, sessions.length, inFlight, r.ops, r.errors, r.firstError, r.elapsed, cpu);
 }
 

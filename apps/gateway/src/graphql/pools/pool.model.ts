@@ -13,6 +13,10 @@ export class PoolCapabilitiesModel {
   @Field(() => [String]) curves!: string[];
   @Field(() => [Int]) rsaBits!: number[];
   @Field(() => [Int]) aesBits!: number[];
+  @Field({ description: 'RFC 5649 wrap of values whose length is not a multiple of 8' }) aesKeyWrapPadUnaligned!: boolean;
+  @Field({ description: 'The module enforces CKA_WRAP_WITH_TRUSTED; exportable keys are only created where it does' })
+  wrapWithTrustedEnforced!: boolean;
+  @Field(() => Int) maxUnwrapValueBytes!: number;
 }
 
 @ObjectType('Pool')
