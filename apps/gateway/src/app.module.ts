@@ -3,21 +3,28 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { CqrsModule } from '@nestjs/cqrs';
 import { GraphQLModule } from '@nestjs/graphql';
-import { AuthModule } from '@keybridge/auth';
+import { Authenticator, AuthModule } from '@keybridge/auth';
+import { ByokModule } from '@keybridge/byok';
+import { EscrowModule } from '@keybridge/escrow';
 import { HsmModule, PoolConfig } from '@keybridge/hsm';
 import { KeysModule } from '@keybridge/keys';
-import { LedgerModule } from '@keybridge/ledger';
+import { LedgerAuditModule, LedgerModule } from '@keybridge/ledger';
 import { DatabaseModule, PlatformConfigModule } from '@keybridge/platform';
 import { AuthenticatedGuard } from './auth/authenticated.guard';
+import { authenticateSubscription, graphqlContext } from './auth/subscription-auth';
 import { DomainErrorFilter } from './errors/domain-error.filter';
 import { ExplorerController } from './explorer/explorer.controller';
 import './graphql/admin/register-enums';
 import { AdminResolver } from './graphql/admin/admin.resolver';
+import { ByokResolver } from './graphql/byok/byok.resolver';
 import { CryptoResolver } from './graphql/crypto/crypto.resolver';
+import { EscrowResolver } from './graphql/escrow/escrow.resolver';
 import { KeysResolver } from './graphql/keys/keys.resolver';
+import { LedgerResolver } from './graphql/ledger/ledger.resolver';
 import { PoolsResolver } from './graphql/pools/pools.resolver';
 import { HealthController } from './health/health.controller';
 import { redisProvider } from './health/redis.provider';
+import { LedgerExportController } from './ledger/ledger-export.controller';
 
 @Module({})
 export class AppModule {
@@ -30,26 +37,36 @@ export class AppModule {
         CqrsModule.forRoot(),
         HsmModule.forRoot(pools),
         LedgerModule,
+        LedgerAuditModule,
         AuthModule,
         KeysModule,
-        GraphQLModule.forRoot<ApolloDriverConfig>({
+        ByokModule,
+        EscrowModule,
+        GraphQLModule.forRootAsync<ApolloDriverConfig>({
           driver: ApolloDriver,
-          autoSchemaFile: true,
-          sortSchema: true,
-          path: '/graphql',
-          playground: false,
-          introspection: true,
-          includeStacktraceInErrorResponses: false,
-          context: ({ req }: { req: unknown }) => ({ req }),
+          inject: [Authenticator],
+          useFactory: (authenticator: Authenticator) => ({
+            autoSchemaFile: true,
+            sortSchema: true,
+            path: '/graphql',
+            playground: false,
+            introspection: true,
+            includeStacktraceInErrorResponses: false,
+            context: graphqlContext,
+            subscriptions: { 'graphql-ws': { onConnect: authenticateSubscription(authenticator) } },
+          }),
         }),
       ],
-      controllers: [HealthController, ExplorerController],
+      controllers: [HealthController, ExplorerController, LedgerExportController],
       providers: [
         redisProvider,
         AdminResolver,
         KeysResolver,
         CryptoResolver,
         PoolsResolver,
+        ByokResolver,
+        LedgerResolver,
+        EscrowResolver,
         { provide: APP_GUARD, useClass: AuthenticatedGuard },
         { provide: APP_FILTER, useClass: DomainErrorFilter },
       ],

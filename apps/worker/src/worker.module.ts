@@ -2,10 +2,16 @@ import { BullModule } from '@nestjs/bullmq';
 import { DynamicModule, Module } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
 import { AuthModule } from '@keybridge/auth';
+import { ByokModule } from '@keybridge/byok';
+import { EscrowModule } from '@keybridge/escrow';
 import { HsmModule, PoolConfig } from '@keybridge/hsm';
-import { LedgerModule } from '@keybridge/ledger';
+import { LedgerAuditModule, LedgerModule } from '@keybridge/ledger';
 import { AppConfig, DatabaseModule, PlatformConfigModule, redisConnectionOptions } from '@keybridge/platform';
 import { HEALTH_QUEUE, HealthProbeProcessor } from './health-probe/health-probe.processor';
+import { CHECKPOINT_QUEUE, LedgerCheckpointProcessor } from './ledger-checkpoint/ledger-checkpoint.processor';
+import { RewrapReconcileScheduler } from './rewrap/rewrap-reconcile.scheduler';
+import { REWRAP_QUEUE_NAME, RewrapSlotProcessor } from './rewrap/rewrap-slot.processor';
+import { TRANSPORT_KEY_CLEANUP_QUEUE, TransportKeyCleanupProcessor } from './transport-key-cleanup/transport-key-cleanup.processor';
 
 @Module({})
 export class WorkerModule {
@@ -18,14 +24,20 @@ export class WorkerModule {
         CqrsModule.forRoot(),
         HsmModule.forRoot(pools),
         LedgerModule,
+        LedgerAuditModule,
         AuthModule,
+        ByokModule,
         BullModule.forRootAsync({
           inject: [AppConfig],
           useFactory: (config: AppConfig) => ({ connection: redisConnectionOptions(config.values.REDIS_URL) }),
         }),
         BullModule.registerQueue({ name: HEALTH_QUEUE }),
+        BullModule.registerQueue({ name: CHECKPOINT_QUEUE }),
+        BullModule.registerQueue({ name: TRANSPORT_KEY_CLEANUP_QUEUE }),
+        EscrowModule,
+        BullModule.registerQueue({ name: REWRAP_QUEUE_NAME }),
       ],
-      providers: [HealthProbeProcessor],
+      providers: [HealthProbeProcessor, LedgerCheckpointProcessor, TransportKeyCleanupProcessor, RewrapSlotProcessor, RewrapReconcileScheduler],
     };
   }
 }

@@ -4,6 +4,7 @@ import { capabilitiesForVendor } from './capabilities/vendor-capabilities';
 import { ecPublicJwk, rsaPublicJwk } from './encoding/public-jwk';
 import { HsmError, HsmErrorCode } from './hsm.errors';
 import {
+  GeneratedDataKey,
   GeneratedKey,
   GenerateKeyRequest,
   HsmKeyRef,
@@ -15,16 +16,21 @@ import {
   PoolHealth,
   PoolInfo,
   PublicKeyJwk,
+  RewrapBatchOptions,
+  RewrapItemResult,
 } from './hsm.port';
 import { checkInput, checkKeySpec, checkKeyType, checkMechanism, HsmOperation, mechanismLabel, signatureLengthFits } from './mechanism-rules';
 import { PoolConfig, readSecret } from './pool-config';
 import { ckrName } from './pkcs11/ckr';
 import { isHandleInvalid, toHsmError } from './pkcs11/hsm-error.mapper';
-import { keyPairTemplates, secretKeyTemplate, sessionSecretTemplate } from './pkcs11/key-templates';
+import { dataKeyTemplate, keyPairTemplates, rewrapSecretTemplate, secretKeyTemplate, sessionSecretTemplate } from './pkcs11/key-templates';
 import { toPkcs11Mechanism } from './pkcs11/mechanisms';
 import { KeyObject, KeyObjects, ObjectHandleCache } from './pkcs11/object-handle.cache';
 import { LoadedModule, MODULE_REGISTRY, Pkcs11ModuleRegistry } from './pkcs11/pkcs11-module.registry';
 import { SessionPool } from './pkcs11/session.pool';
+import type { ImportWrappedKeyRequest } from './hsm.port';
+import { checkImport } from './import-rules';
+import { importWrappedKey, readPublicKey } from './pkcs11/wrapped-key-import';
 
 interface PoolRuntime {
   name: string;
@@ -184,6 +190,41 @@ export class GrapheneHsmAdapter implements HsmPort {
     );
   }
 
+  // --- BYOK import (importWrappedKey, publicKeyOf) ---------------------------------------------------------------
+
+  async importWrappedKey(request: ImportWrappedKeyRequest): Promise<GeneratedKey> {
+    const { target } = request;
+    return this.call(request.pool, 'importWrappedKey', `RSA_OAEP/${request.oaepHash}+AES_KEY_WRAP_PAD`, async (rt) => {
+      const objectId = checkObjectId(rt, { pool: rt.name, objectId: target.objectId });
+      return this.withKey(rt, request.transportKey, async (session, transport) => {
+        if (transport.kty !== 'RSA' || transport.modulusBytes === undefined) {
+          throw new HsmError(HsmErrorCode.HSM_OPERATION_NOT_PERMITTED, `pool ${rt.name}: a transport key is an RSA key`, { pool: rt.name });
+        }
+        const unwrapping = usable(rt, transport.key, 'unwrap');
+        checkImport(rt.name, rt.caps, request, transport.modulusBytes);
+        if (rt.cache.findHandles(session, objectId).length > 0) {
+          // NSS derives handles from CKA_ID and would silently merge two keys with one id.
+          throw new HsmError(HsmErrorCode.HSM_INVALID_INPUT, `pool ${rt.name}: objectId is already in use`, { pool: rt.name });
+        }
+        rt.cache.invalidate(objectId);
+        const publicJwk = await importWrappedKey(
+          { lib: rt.lib, session, caps: rt.caps, pool: rt.name },
+          { handle: unwrapping.handle, modulusBytes: transport.modulusBytes },
+          request,
+        );
+        return { ref: { pool: rt.name, objectId }, publicJwk };
+      });
+    });
+  }
+
+  async publicKeyOf(ref: HsmKeyRef): Promise<PublicKeyJwk | undefined> {
+    return this.call(ref.pool, 'publicKeyOf', 'none', async (rt) =>
+      this.withKey(rt, ref, async (session, key) => readPublicKey(rt.lib, session, key)),
+    );
+  }
+
+  // --- end of BYOK import ------------------------------------------------------------------------------------------
+
   async encrypt(ref: HsmKeyRef, mechanism: HsmMechanism, plaintext: Buffer): Promise<Buffer> {
     return this.keyOperation(ref, 'encrypt', mechanism, plaintext, async (rt, session, key) => {
       const object = usable(rt, key.kty === 'RSA' ? key.public : key.key, 'encrypt');
@@ -249,6 +290,97 @@ export class GrapheneHsmAdapter implements HsmPort {
     );
   }
 
+  async generateDataKey(ref: HsmKeyRef, mechanism: HsmMechanism, bytes: number): Promise<GeneratedDataKey> {
+    return this.call(ref.pool, 'generateDataKey', mechanismLabel(mechanism), async (rt) => {
+      checkMechanism(rt.name, rt.caps, 'wrapValue', mechanism);
+      if (!DATA_KEY_BYTES.has(bytes)) throw new HsmError(HsmErrorCode.HSM_INVALID_INPUT, 'a data key is 16, 24 or 32 bytes', { pool: rt.name });
+      return this.withKey(rt, ref, async (session, key) => {
+        checkKeyType(rt.name, mechanism, key.kty);
+        checkInput(rt.name, rt.caps, 'wrapValue', mechanism, Buffer.alloc(bytes), key);
+        const object = usable(rt, key.kty === 'RSA' ? key.public : key.key, 'wrap');
+        const secret = await rt.lib.C_GenerateKeyAsync(session, { mechanism: pkcs11js.CKM_AES_KEY_GEN }, dataKeyTemplate(bytes));
+        try {
+          const wrapped = await rt.lib.C_WrapKeyAsync(
+            session,
+            toPkcs11Mechanism(mechanism, rt.caps),
+            object.handle,
+            secret,
+            Buffer.alloc(bytes + OUTPUT_SLACK + (key.modulusBytes ?? 132)),
+          );
+          const [value] = rt.lib.C_GetAttributeValue(session, secret, [{ type: pkcs11js.CKA_VALUE }]);
+          return { value: Buffer.from(value.value), wrapped };
+        } finally {
+          destroyQuietly(rt.lib, session, secret);
+        }
+      });
+    });
+  }
+
+  async rewrap(from: HsmKeyRef, fromMechanism: HsmMechanism, wrapped: Buffer, to: HsmKeyRef, toMechanism: HsmMechanism): Promise<Buffer> {
+    const [result] = await this.rewrapBatch(from, fromMechanism, [wrapped], to, toMechanism);
+    if (!result.ok) throw result.error;
+    return result.wrapped;
+  }
+
+  async rewrapBatch(
+    from: HsmKeyRef,
+    fromMechanism: HsmMechanism,
+    wrapped: Buffer[],
+    to: HsmKeyRef,
+    toMechanism: HsmMechanism,
+    options: RewrapBatchOptions = {},
+  ): Promise<RewrapItemResult[]> {
+    const label = `${mechanismLabel(fromMechanism)}>${mechanismLabel(toMechanism)}`;
+    return this.call(from.pool, 'rewrap', label, async (rt) => {
+      if (to.pool !== from.pool) throw acrossPools(rt, to.pool);
+      checkMechanism(rt.name, rt.caps, 'unwrapValue', fromMechanism);
+      checkMechanism(rt.name, rt.caps, 'wrapValue', toMechanism);
+      const blocking = options.allowBlocking === true && isAesWrap(fromMechanism) && isAesWrap(toMechanism);
+      return this.withKeys(rt, from, to, async (session, source, target) => {
+        checkKeyType(rt.name, fromMechanism, source.kty);
+        checkKeyType(rt.name, toMechanism, target.kty);
+        const unwrapping = usable(rt, source.key, 'unwrap');
+        const wrapping = usable(rt, target.kty === 'RSA' ? target.public : target.key, 'wrap');
+        const unwrapMechanism = toPkcs11Mechanism(fromMechanism, rt.caps);
+        const wrapMechanism = toPkcs11Mechanism(toMechanism, rt.caps);
+        const template = rewrapSecretTemplate();
+        const lib = rt.lib;
+        const results: RewrapItemResult[] = [];
+        for (const item of wrapped) {
+          try {
+            checkInput(rt.name, rt.caps, 'unwrapValue', fromMechanism, item, source);
+          } catch (error) {
+            results.push({ ok: false, error: toHsmError(error, { pool: rt.name, operation: 'unwrapValue', capabilities: rt.caps }) });
+            continue;
+          }
+          let secret: Buffer;
+          try {
+            secret = blocking
+              ? lib.C_UnwrapKey(session, unwrapMechanism, unwrapping.handle, item, template)
+              : await lib.C_UnwrapKeyAsync(session, unwrapMechanism, unwrapping.handle, item, template);
+          } catch (error) {
+            if (isHandleInvalid(error)) throw error; // a key object vanished: withKeys looks the keys up again
+            results.push({ ok: false, error: toHsmError(error, { pool: rt.name, operation: 'unwrapValue', capabilities: rt.caps }) });
+            continue;
+          }
+          try {
+            const out = Buffer.alloc(item.length + OUTPUT_SLACK + (target.modulusBytes ?? 132));
+            const rewrapped = blocking
+              ? lib.C_WrapKey(session, wrapMechanism, wrapping.handle, secret, out)
+              : await lib.C_WrapKeyAsync(session, wrapMechanism, wrapping.handle, secret, out);
+            results.push({ ok: true, wrapped: rewrapped });
+          } catch (error) {
+            if (isHandleInvalid(error)) throw error;
+            results.push({ ok: false, error: toHsmError(error, { pool: rt.name, operation: 'wrapValue', capabilities: rt.caps }) });
+          } finally {
+            destroyQuietly(lib, session, secret);
+          }
+        }
+        return results;
+      });
+    });
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -306,6 +438,30 @@ export class GrapheneHsmAdapter implements HsmPort {
     }
   }
 
+  /** withKey for two keys of one pool on one session. */
+  private async withKeys<T>(
+    rt: PoolRuntime,
+    a: HsmKeyRef,
+    b: HsmKeyRef,
+    work: (session: Buffer, first: KeyObjects, second: KeyObjects) => Promise<T>,
+  ): Promise<T> {
+    const ids = [checkObjectId(rt, a), checkObjectId(rt, b)];
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await rt.sessions.use(async (session) => {
+          const first = rt.cache.resolve(session, ids[0]);
+          if (!first) throw notFound(rt, a);
+          const second = rt.cache.resolve(session, ids[1]);
+          if (!second) throw notFound(rt, b);
+          return work(session, first, second);
+        });
+      } catch (error) {
+        if (attempt > 1 || !isHandleInvalid(error)) throw error;
+        for (const id of ids) rt.cache.invalidate(id);
+      }
+    }
+  }
+
   /** One span per HSM call; every failure leaves as an HsmError. */
   private call<T>(
     pool: string,
@@ -341,6 +497,22 @@ export class GrapheneHsmAdapter implements HsmPort {
       }
     });
   }
+}
+
+const DATA_KEY_BYTES = new Set([16, 24, 32]);
+
+function isAesWrap(mechanism: HsmMechanism): boolean {
+  return mechanism.name === 'AES_KEY_WRAP' || mechanism.name === 'AES_KEY_WRAP_PAD';
+}
+
+/**
+ * A data key moves between pools only through a key both pools hold. Without one (no trusted transfer keys are
+ * provisioned yet; see docs/escrow.md) the answer is a typed refusal, never a plaintext hop through the process.
+ */
+function acrossPools(rt: PoolRuntime, other: string): HsmError {
+  return new HsmError(HsmErrorCode.UNSUPPORTED_BY_HSM, `pool ${rt.name}: cannot rewrap to a key in pool ${other} (no transfer key between the pools)`, {
+    pool: rt.name,
+  });
 }
 
 function checkObjectId(rt: PoolRuntime, ref: HsmKeyRef): string {

@@ -1,4 +1,5 @@
 import { DomainError } from '@keybridge/platform';
+import type { ImportFailure } from './hsm.port';
 
 export enum HsmErrorCode {
   /** The pool's module cannot do this with a private or secret key (capability data says so). */
@@ -18,5 +19,16 @@ export enum HsmErrorCode {
 export class HsmError extends DomainError<HsmErrorCode> {
   constructor(code: HsmErrorCode, message: string, details: Record<string, string | number | boolean> = {}) {
     super(code, message, details);
+  }
+}
+
+/** importWrappedKey refused the blob; `failure` says which part (HSM_INVALID_INPUT for callers that only look at codes). */
+export class HsmImportError extends HsmError {
+  constructor(
+    readonly failure: ImportFailure,
+    message: string,
+    details: Record<string, string | number | boolean> = {},
+  ) {
+    super(HsmErrorCode.HSM_INVALID_INPUT, message, { ...details, importFailure: failure });
   }
 }

@@ -1,9 +1,12 @@
+import type { HsmError } from './hsm.errors';
+
 /**
  * The one interface the rest of Keybridge uses to reach an HSM. Implemented by the graphene/pkcs11js adapter
  * (the only code that imports graphene-pk11 or pkcs11js) and by in-memory fakes in small specs.
  *
  * Keys are addressed by {pool, objectId}: objectId is the hex CKA_ID shared by a key's private/secret object and,
- * for RSA/EC, its public object. Plaintext only leaves through the designed results of decrypt and unwrapValue.
+ * for RSA/EC, its public object. Plaintext only leaves through the designed results of decrypt, unwrapValue and
+ * generateDataKey.
  */
 export const HSM_PORT = Symbol('HSM_PORT');
 
@@ -56,6 +59,42 @@ export interface GeneratedKey {
   publicJwk?: PublicKeyJwk;
 }
 
+/** Where a BYOK import puts the key a blob carries, and what that key must be (importWrappedKey). */
+export interface ImportTarget {
+  /** hex CKA_ID; unique, as for generateKey. */
+  objectId: string;
+  label: string;
+  /** What the importer declares; the unwrapped object must be exactly this, or it is destroyed again. */
+  spec: KeySpec;
+  usage: KeyUsage;
+  exportable: boolean;
+  /**
+   * EC only: the public key the importer declares. Neither measured module exposes CKA_EC_POINT on a private key,
+   * so the public half comes from here, proven by a test signature before anything is kept.
+   */
+  publicJwk?: PublicKeyJwk;
+}
+
+export interface ImportWrappedKeyRequest {
+  pool: string;
+  /** RSA private key with CKA_UNWRAP (a BYOK transport key). */
+  transportKey: HsmKeyRef;
+  /** OAEP hash of the blob's RSA part (MGF1 with the same hash, no label). */
+  oaepHash: OaepHash;
+  /** CKM_RSA_AES_KEY_WRAP layout: RSA-OAEP(ephemeral AES key) || RFC 5649 AES-KWP(target key material). */
+  blob: Buffer;
+  target: ImportTarget;
+}
+
+/**
+ * Why importWrappedKey refused a blob (HsmImportError.failure): 'oaep' / 'kwp' the RSA or AES part failed its
+ * integrity check (tampered, another transport key, another OAEP hash); 'keyMaterial' the plaintext is not a key of
+ * the declared type the module accepts; 'keyMismatch' the key is another supported type, size or curve than
+ * declared; 'unsupportedKey' a key Keybridge never accepts (RSA below 2048 bits, unknown curve); 'publicKeyRequired'
+ * / 'publicKeyMismatch' the declared EC public key is missing or does not belong to the private key.
+ */
+export type ImportFailure = 'oaep' | 'kwp' | 'keyMaterial' | 'keyMismatch' | 'unsupportedKey' | 'publicKeyRequired' | 'publicKeyMismatch';
+
 export type HsmMechanism =
   | { name: 'RSA_OAEP'; hash: OaepHash }
   | { name: 'RSA_PKCS1' }
@@ -107,6 +146,11 @@ export interface PoolCapabilities {
    * unwrap, besides the standard ones (SoftHSM 2.6.1 says CKR_GENERAL_ERROR for bad GCM tags, KW/KWP and OAEP).
    */
   integrityFailureCkrs: string[];
+  /**
+   * Vendor attribute an EC private-key unwrap template must carry (holding the public point) or the module refuses
+   * the unwrap; 0 when none is needed. NSS softokn 3.87: CKA_NSS_DB (0xD5A0DB00), else CKR_TEMPLATE_INCOMPLETE.
+   */
+  ecUnwrapPublicValueAttribute: number;
 }
 
 export interface PoolInfo {
@@ -130,6 +174,24 @@ export interface HsmObjectAttributes {
   alwaysSensitive: boolean;
 }
 
+/** A data-encryption key made inside the HSM: its value (the designed, once-only plaintext result) and its wrapped copy. */
+export interface GeneratedDataKey {
+  value: Buffer;
+  wrapped: Buffer;
+}
+
+/** One item of rewrapBatch: the new wrapped bytes, or why this item failed (the others are unaffected). */
+export type RewrapItemResult = { ok: true; wrapped: Buffer } | { ok: false; error: HsmError };
+
+export interface RewrapBatchOptions {
+  /**
+   * When both mechanisms are AES key wraps and both keys are in one pool, run the calls synchronously on one
+   * session: cheap AES calls are faster without the libuv hop, but the event loop is blocked for the whole batch.
+   * For processes without latency-sensitive callers (the worker). Default false.
+   */
+  allowBlocking?: boolean;
+}
+
 export interface HsmPort {
   pools(): PoolInfo[];
   /** Throws HsmError POOL_NOT_FOUND for an unknown pool. */
@@ -141,6 +203,15 @@ export interface HsmPort {
   destroyKey(ref: HsmKeyRef): Promise<void>;
   exists(ref: HsmKeyRef): Promise<boolean>;
   attributes(ref: HsmKeyRef): Promise<HsmObjectAttributes>;
+  /**
+   * BYOK import inside the HSM: C_UnwrapKey(RSA-OAEP, transport key) to a session-only AES key that may only unwrap,
+   * C_UnwrapKey(AES-KWP) to a token object (CKA_SENSITIVE; CKA_EXTRACTABLE only when exportable), session key
+   * destroyed on every path. The object's type, size or curve is read back and must equal target.spec; RSA and EC get
+   * a public object (C_CreateObject) like generated keys. Failures of the blob are HsmImportError; nothing stays.
+   */
+  importWrappedKey(request: ImportWrappedKeyRequest): Promise<GeneratedKey>;
+  /** Public part of an RSA or EC key, read from its HSM objects; undefined for secret keys. */
+  publicKeyOf(ref: HsmKeyRef): Promise<PublicKeyJwk | undefined>;
 
   encrypt(ref: HsmKeyRef, mechanism: HsmMechanism, plaintext: Buffer): Promise<Buffer>;
   decrypt(ref: HsmKeyRef, mechanism: HsmMechanism, ciphertext: Buffer): Promise<Buffer>;
@@ -150,6 +221,26 @@ export interface HsmPort {
   unwrapValue(ref: HsmKeyRef, mechanism: HsmMechanism, wrapped: Buffer): Promise<Buffer>;
   sign(ref: HsmKeyRef, mechanism: HsmMechanism, input: Buffer): Promise<Buffer>;
   verify(ref: HsmKeyRef, mechanism: HsmMechanism, input: Buffer, signature: Buffer): Promise<boolean>;
+
+  /**
+   * Generates a `bytes`-long secret as a session object (extractable, not sensitive), wraps it under the key
+   * (C_WrapKey), reads its value and destroys it. For escrowed data keys (GenerateDataKey).
+   */
+  generateDataKey(ref: HsmKeyRef, mechanism: HsmMechanism, bytes: number): Promise<GeneratedDataKey>;
+  /**
+   * Moves a wrapped value from one key to another without it entering the process: C_UnwrapKey to a session-only,
+   * sensitive, extractable generic secret, C_WrapKey under `to`, destroy (in finally). Both keys in one pool.
+   */
+  rewrap(from: HsmKeyRef, fromMechanism: HsmMechanism, wrapped: Buffer, to: HsmKeyRef, toMechanism: HsmMechanism): Promise<Buffer>;
+  /** rewrap for many values on one session; per-item failures are returned, not thrown. Both keys in one pool. */
+  rewrapBatch(
+    from: HsmKeyRef,
+    fromMechanism: HsmMechanism,
+    wrapped: Buffer[],
+    to: HsmKeyRef,
+    toMechanism: HsmMechanism,
+    options?: RewrapBatchOptions,
+  ): Promise<RewrapItemResult[]>;
 
   /** Finalises modules; call once at shutdown. */
   close(): Promise<void>;

@@ -10,3 +10,4 @@ export * from './capabilities/vendor-capabilities';
 export * from './capabilities/capability.probe';
 export { mechanismLabel } from './mechanism-rules';
 export * from './baseline/raw-baseline';
+export * from './baseline/raw-rewrap';

@@ -55,6 +55,6 @@ import { WrapKeyHandler } from './wrap-key/wrap-key.handler';
     SignHandler,
     VerifyHandler,
   ],
-  exports: [VaultRepository],
+  exports: [VaultRepository, VaultAccess, KeyLocator, KeyGate, KeyRepository],
 })
 export class KeysModule {}

@@ -1,10 +1,12 @@
 import { AuthErrorCode } from '@keybridge/auth';
+import { ByokErrorCode } from '@keybridge/byok';
+import { EscrowErrorCode } from '@keybridge/escrow';
 import { HsmErrorCode } from '@keybridge/hsm';
 import { KeyErrorCode } from '@keybridge/keys';
 import { LedgerErrorCode } from '@keybridge/ledger';
 import { assertUnreachable } from '@keybridge/platform';
 
-export type DomainErrorCode = AuthErrorCode | HsmErrorCode | KeyErrorCode | LedgerErrorCode;
+export type DomainErrorCode = AuthErrorCode | HsmErrorCode | KeyErrorCode | LedgerErrorCode | ByokErrorCode | EscrowErrorCode;
 
 /** Every library's error codes, mapped once to GraphQL `extensions.code`; an unmapped code does not compile. */
 export function graphqlErrorCode(code: DomainErrorCode): string {
@@ -30,7 +32,13 @@ export function graphqlErrorCode(code: DomainErrorCode): string {
     case HsmErrorCode.UNSUPPORTED_BY_HSM:
     case HsmErrorCode.POOL_NOT_FOUND:
     case LedgerErrorCode.LEDGER_UNAVAILABLE:
+    case LedgerErrorCode.CHECKPOINT_NOT_FOUND:
+    case LedgerErrorCode.LEDGER_ENTRY_NOT_FOUND:
       return code;
+    case LedgerErrorCode.FORBIDDEN:
+      return 'FORBIDDEN';
+    case LedgerErrorCode.INVALID_ARGUMENT:
+      return 'INVALID_ARGUMENT';
     case AuthErrorCode.INVALID_ARGUMENT:
     case KeyErrorCode.INVALID_ARGUMENT:
       return 'INVALID_ARGUMENT';
@@ -41,6 +49,26 @@ export function graphqlErrorCode(code: DomainErrorCode): string {
     case HsmErrorCode.HSM_OBJECT_NOT_FOUND:
     case HsmErrorCode.HSM_ERROR:
       return 'HSM_ERROR';
+    case ByokErrorCode.TRANSPORT_KEY_NOT_FOUND:
+    case ByokErrorCode.TRANSPORT_KEY_WRONG_VAULT:
+    case ByokErrorCode.TRANSPORT_KEY_EXPIRED:
+    case ByokErrorCode.TRANSPORT_KEY_USED:
+    case ByokErrorCode.TRANSPORT_KEY_REVOKED:
+    case ByokErrorCode.BLOB_TOO_LARGE:
+    case ByokErrorCode.INVALID_BLOB:
+    case ByokErrorCode.UNSUPPORTED_BLOB_FORMAT:
+    case ByokErrorCode.BLOB_INTEGRITY_FAILED:
+    case ByokErrorCode.KEY_MATERIAL_MISMATCH:
+    case ByokErrorCode.UNSUPPORTED_KEY_MATERIAL:
+    case ByokErrorCode.PUBLIC_KEY_MISMATCH:
+      return code;
+    case EscrowErrorCode.ESCROW_RECORD_NOT_FOUND:
+    case EscrowErrorCode.REWRAP_JOB_NOT_FOUND:
+    case EscrowErrorCode.REWRAP_JOB_FINISHED:
+    case EscrowErrorCode.REWRAP_JOB_STATE_CONFLICT:
+    case EscrowErrorCode.REWRAP_TARGET_IS_SOURCE:
+    case EscrowErrorCode.WRAPPING_KEY_TYPE_INVALID:
+      return code;
     default:
       return assertUnreachable(code);
   }

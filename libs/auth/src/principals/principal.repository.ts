@@ -37,6 +37,12 @@ export class PrincipalRepository {
     return rows[0] && toPrincipal(rows[0]);
   }
 
+  /** Enabled principals only (a job acting for a disabled principal must stop). */
+  async findById(id: string): Promise<Principal | undefined> {
+    const rows = (await this.db.query('SELECT id, name, global_permissions FROM principals WHERE id = $1 AND NOT disabled', [id])) as PrincipalRow[];
+    return rows[0] && toPrincipal(rows[0]);
+  }
+
   async findByName(name: string, manager: EntityManager = this.db.manager): Promise<Principal | undefined> {
     const rows = (await manager.query('SELECT id, name, global_permissions FROM principals WHERE name = $1', [name])) as PrincipalRow[];
     return rows[0] && toPrincipal(rows[0]);

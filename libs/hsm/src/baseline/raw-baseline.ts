@@ -26,13 +26,13 @@ export type RawFamily = 'kwp-wrap' | 'rsa-oaep-unwrap';
 
 export interface RawBaselineOptions {
   pool: PoolConfig;
-  /** hex CKA_ID of an AES-256 token key with CKA_WRAP (e.g. the bench key created through the API). */
-  aesObjectId: string;
-  /** hex CKA_ID of an RSA-3072 token key pair whose private key has CKA_DECRYPT and CKA_UNWRAP. */
-  rsaObjectId: string;
+  /** hex CKA_ID of an AES-256 token key with CKA_WRAP (e.g. the bench key created through the API); for kwp-wrap. */
+  aesObjectId?: string;
+  /** hex CKA_ID of an RSA-3072 token key pair whose private key has CKA_DECRYPT and CKA_UNWRAP; for rsa-oaep-unwrap. */
+  rsaObjectId?: string;
   /** OAEP (SHA-1, MGF1-SHA-1, no label) ciphertexts under the RSA key, and the plaintexts they hold. */
-  rsaSamples: Array<{ ciphertext: Buffer; plaintext: Buffer }>;
-  /** Length of the reference measurements (gateway shape, async), seconds. */
+  rsaSamples?: Array<{ ciphertext: Buffer; plaintext: Buffer }>;
+  /** Length of the gateway-shaped measurements (the candidates for the reference), seconds. */
   seconds: number;
   /** Length of the other variants, seconds. */
   auxSeconds: number;
@@ -116,13 +116,21 @@ export async function runRawBaseline(options: RawBaselineOptions): Promise<RawBa
     } catch (error) {
       if (!String(error).includes('CKR_USER_ALREADY_LOGGED_IN')) throw error;
     }
-    const aes = findObject(lib, sessions[0], options.aesObjectId, pkcs11js.CKO_SECRET_KEY);
-    const rsa = findObject(lib, sessions[0], options.rsaObjectId, pkcs11js.CKO_PRIVATE_KEY);
-    const variants = buildVariants(lib, slot, caps, aes, rsa, options, sessions);
-    const families = new Set(options.families ?? ['kwp-wrap', 'rsa-oaep-unwrap']);
+    const families = new Set<RawFamily>(options.families ?? ['kwp-wrap', 'rsa-oaep-unwrap']);
+    const handle = (family: RawFamily, objectId: string | undefined, objectClass: number): Buffer | undefined => {
+      if (!families.has(family)) return undefined;
+      if (!objectId) throw new Error(`${family} needs the CKA_ID of its key`);
+      return findObject(lib, sessions[0], objectId, objectClass);
+    };
+    const aes = handle('kwp-wrap', options.aesObjectId, pkcs11js.CKO_SECRET_KEY);
+    const rsa = handle('rsa-oaep-unwrap', options.rsaObjectId, pkcs11js.CKO_PRIVATE_KEY);
+    if (rsa && !options.rsaSamples?.length) throw new Error('rsa-oaep-unwrap needs rsaSamples');
+    const variants = [
+      ...(aes ? kwpVariants(lib, slot, caps, aes, sessions) : []),
+      ...(rsa ? rsaVariants(lib, slot, caps, rsa, options.rsaSamples ?? []) : []),
+    ];
     const measurements: RawMeasurement[] = [];
     for (const variant of variants) {
-      if (!families.has(variant.family)) continue;
       const seconds = variant.reference ? options.seconds : options.auxSeconds;
       await options.beforeEach?.(variant.id);
       const onWindow = (phase: 'start' | 'end'): void => options.onWindow?.(variant.id, phase);
@@ -130,7 +138,7 @@ export async function runRawBaseline(options: RawBaselineOptions): Promise<RawBa
         ? measureSync(variant, sessions[0], seconds, options.warmupSeconds, onWindow)
         : await measureAsync(variant, sessions, options.inFlight, seconds, options.warmupSeconds, onWindow);
       measurements.push(m);
-      log(`raw ${m.id.padEnd(28)} ${String(m.opsPerSec).padStart(7)} ops/s  (${m.mode}, ${m.mode === 'async' ? `${m.inFlight} in flight on ${m.sessions} sessions` : '1 session'}, cpu ${m.cpuPercent}%)${m.errors ? `  ERRORS ${m.errors}: ${m.firstError}` : ''}`);
+      log(`raw ${m.id.padEnd(34)} ${String(m.opsPerSec).padStart(7)} ops/s  (${m.mode}, ${m.mode === 'async' ? `${m.inFlight} in flight on ${m.sessions} sessions` : '1 session'}, cpu ${m.cpuPercent}%)${m.errors ? `  ERRORS ${m.errors}: ${m.firstError}` : ''}`);
     }
     const pick = (filter: (m: RawMeasurement) => boolean): Partial<Record<RawFamily, RawMeasurement>> => {
       const out: Partial<Record<RawFamily, RawMeasurement>> = {};
@@ -167,19 +175,17 @@ export async function runRawBaseline(options: RawBaselineOptions): Promise<RawBa
   }
 }
 
-function buildVariants(
-  lib: pkcs11js.PKCS11,
-  slot: Buffer,
-  caps: PoolCapabilities,
-  aes: Buffer,
-  rsa: Buffer,
-  options: RawBaselineOptions,
-  sessions: Buffer[],
-): Variant[] {
+/** graphene-pk11 over the same initialised library and the same (logged-in) token. */
+function grapheneOn(lib: pkcs11js.PKCS11, slot: Buffer): { graphene: typeof Graphene; session: (s: Buffer) => Graphene.Session } {
+  // Loaded lazily so that processes importing @keybridge/hsm (the gateway) do not load graphene-pk11 for nothing.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const graphene = require('graphene-pk11') as typeof Graphene;
+  const gSlot = new graphene.Slot(slot, new graphene.Module(lib), lib);
+  return { graphene, session: (s) => new graphene.Session(s, gSlot, lib) };
+}
+
+function kwpVariants(lib: pkcs11js.PKCS11, slot: Buffer, caps: PoolCapabilities, aes: Buffer, sessions: Buffer[]): Variant[] {
   const kwp = toPkcs11Mechanism(KWP, caps);
-  const oaep = toPkcs11Mechanism(OAEP_SHA1, caps);
-  const samples = options.rsaSamples;
-  if (samples.length === 0) throw new Error('rsaSamples is empty');
   const value = (): Buffer => randomBytes(32);
   // One extractable session DEK per session for the "pure" wrap (C_WrapKey of an existing object).
   const deks = new Map<string, Buffer>();
@@ -196,30 +202,8 @@ function buildVariants(
   const checkWrapped = (wrapped: Buffer): void => {
     if (wrapped.length !== KWP_WRAPPED_LENGTH) throw new Error(`KWP output is ${wrapped.length} bytes, expected ${KWP_WRAPPED_LENGTH}`);
   };
-  let sampleIndex = 0;
-  const nextSample = (): { ciphertext: Buffer; plaintext: Buffer } => samples[sampleIndex++ % samples.length];
-  const checkPlain = (got: Buffer, want: Buffer): void => {
-    if (!got.equals(want)) throw new Error('RSA-OAEP output does not match the plaintext');
-  };
-  const rsaOut = (): Buffer => Buffer.alloc(512);
-
-  // graphene-pk11 objects over the same initialised library and the same (logged-in) token. Loaded lazily so that
-  // processes importing @keybridge/hsm (the gateway) do not load graphene-pk11 for nothing.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const graphene = require('graphene-pk11') as typeof Graphene;
-  const gModule = new graphene.Module(lib);
-  const gSlot = new graphene.Slot(slot, gModule, lib);
-  const gSession = (session: Buffer): Graphene.Session => new graphene.Session(session, gSlot, lib);
+  const { graphene, session: gSession } = grapheneOn(lib, slot);
   const gKwp = { name: caps.aesKeyWrapPadMechanism, params: null } as unknown as Graphene.MechanismType;
-  const gOaep = { name: 'RSA_PKCS_OAEP', params: new graphene.RsaOaepParams(graphene.MechanismEnum.SHA1, graphene.RsaMgf.MGF1_SHA1) };
-  const gUnwrapTemplate: Graphene.ITemplate = {
-    class: graphene.ObjectClass.SECRET_KEY,
-    keyType: graphene.KeyType.GENERIC_SECRET,
-    token: false,
-    private: true,
-    sensitive: false,
-    extractable: true,
-  };
 
   return [
     {
@@ -245,7 +229,7 @@ function buildVariants(
       shape: 'gateway',
       api: 'pkcs11js',
       mode: 'sync',
-      reference: false,
+      reference: true,
       description: 'the same three calls, synchronous C_WrapKey, one session in a loop',
       sync: (session) => () => {
         const secret = lib.C_CreateObject(session, sessionSecretTemplate(value()));
@@ -297,6 +281,35 @@ function buildVariants(
         return () => checkWrapped(s.wrapKey(gKwp, wrapping, dek));
       },
     },
+  ];
+}
+
+function rsaVariants(
+  lib: pkcs11js.PKCS11,
+  slot: Buffer,
+  caps: PoolCapabilities,
+  rsa: Buffer,
+  samples: Array<{ ciphertext: Buffer; plaintext: Buffer }>,
+): Variant[] {
+  const oaep = toPkcs11Mechanism(OAEP_SHA1, caps);
+  let sampleIndex = 0;
+  const nextSample = (): { ciphertext: Buffer; plaintext: Buffer } => samples[sampleIndex++ % samples.length];
+  const checkPlain = (got: Buffer, want: Buffer): void => {
+    if (!got.equals(want)) throw new Error('RSA-OAEP output does not match the plaintext');
+  };
+  const rsaOut = (): Buffer => Buffer.alloc(512);
+  const { graphene, session: gSession } = grapheneOn(lib, slot);
+  const gOaep = { name: 'RSA_PKCS_OAEP', params: new graphene.RsaOaepParams(graphene.MechanismEnum.SHA1, graphene.RsaMgf.MGF1_SHA1) };
+  const gUnwrapTemplate: Graphene.ITemplate = {
+    class: graphene.ObjectClass.SECRET_KEY,
+    keyType: graphene.KeyType.GENERIC_SECRET,
+    token: false,
+    private: true,
+    sensitive: false,
+    extractable: true,
+  };
+
+  return [
     {
       id: 'rsa-oaep/gateway/async',
       family: 'rsa-oaep-unwrap',
@@ -317,7 +330,7 @@ function buildVariants(
       shape: 'gateway',
       api: 'pkcs11js',
       mode: 'sync',
-      reference: false,
+      reference: true,
       description: 'C_DecryptInit + synchronous C_Decrypt, one session in a loop',
       sync: (session) => () => {
         const sample = nextSample();

@@ -1,4 +1,4 @@
-import { constants, createCipheriv, createHash, createPublicKey, publicEncrypt, randomBytes, verify } from 'node:crypto';
+import { constants, createCipheriv, createHash, createPublicKey, generateKeyPairSync, publicEncrypt, randomBytes, verify } from 'node:crypto';
 import * as pkcs11js from 'pkcs11js';
 import { CURVES } from '../encoding/ec-curves';
 import { ecPublicJwk, rsaPublicJwk } from '../encoding/public-jwk';
@@ -19,6 +19,8 @@ interface RsaProbeKey {
 
 const CKM_RSA_AES_KEY_WRAP = 0x1054;
 const KWP_CANDIDATES = [0x210b, 0x210a];
+/** CKA_NSS_DB: NSS softokn wants the public value with an unwrapped EC private key. */
+const EC_PUBLIC_VALUE_ATTRIBUTES = [0xd5a0db00];
 const UNWRAP_SIZES = [4096, 2048, 1024, 512, 256, 128, 64, 32];
 const KWP_IV = Buffer.from('a65959a6', 'hex');
 const KW_IV = Buffer.from('a6a6a6a6a6a6a6a6', 'hex');
@@ -84,7 +86,34 @@ export class CapabilityProbe {
       wrapWithTrustedEnforced: this.wrapWithTrustedEnforced(aes, kwp),
       maxUnwrapValueBytes: UNWRAP_SIZES.find((size) => this.unwrapsValueOf(aes, aesValue, kwp, size)) ?? 0,
       integrityFailureCkrs: this.integrityFailureCkrs(aes, aesValue, kwp, rsa),
+      ecUnwrapPublicValueAttribute: this.ecUnwrapPublicValueAttribute(aes, aesValue, kwp),
     };
+  }
+
+  /**
+   * Unwraps a P-256 PKCS#8 key (RFC 5649 under the probe's AES key) as a session EC private key: plainly, then with
+   * each known vendor attribute carrying the public point. 0 when the plain unwrap works (or none does).
+   */
+  private ecUnwrapPublicValueAttribute(key: Buffer, keyValue: Buffer, kwp: number): number {
+    if (!kwp) return 0;
+    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+    const cipher = createCipheriv('id-aes256-wrap-pad', keyValue, KWP_IV);
+    const wrapped = Buffer.concat([cipher.update(privateKey.export({ format: 'der', type: 'pkcs8' })), cipher.final()]);
+    const point = publicKey.export({ format: 'der', type: 'spki' }).subarray(-65);
+    const unwraps = (extra: Template): boolean =>
+      this.attempt((session) => {
+        this.lib.C_UnwrapKey(session, { mechanism: kwp }, key, wrapped, [
+          { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_PRIVATE_KEY },
+          { type: pkcs11js.CKA_KEY_TYPE, value: pkcs11js.CKK_EC },
+          { type: pkcs11js.CKA_TOKEN, value: false },
+          { type: pkcs11js.CKA_SENSITIVE, value: true },
+          { type: pkcs11js.CKA_SIGN, value: true },
+          ...extra,
+        ]);
+        return true;
+      });
+    if (unwraps([])) return 0;
+    return EC_PUBLIC_VALUE_ATTRIBUTES.find((type) => unwraps([{ type, value: point }])) ?? 0;
   }
 
   private create(template: Template): Buffer {
@@ -295,6 +324,12 @@ export class CapabilityProbe {
       this.lib.C_DecryptInit(session, toPkcs11Mechanism({ name: 'RSA_OAEP', hash: 'SHA-1' }, this.probeCaps(0)), rsa.privateKey);
       this.lib.C_Decrypt(session, block, Buffer.alloc(512));
     });
+    // A block numerically at or above the modulus (what a blob made for another transport key often is).
+    const aboveModulus = Buffer.alloc(rsa.jwk.kty === 'RSA' ? Buffer.from(rsa.jwk.n, 'base64url').length : 0, 0xff);
+    record((session) => {
+      this.lib.C_DecryptInit(session, toPkcs11Mechanism({ name: 'RSA_OAEP', hash: 'SHA-1' }, this.probeCaps(0)), rsa.privateKey);
+      this.lib.C_Decrypt(session, aboveModulus, Buffer.alloc(512));
+    });
     return [...seen].sort();
   }
 
@@ -316,6 +351,7 @@ export class CapabilityProbe {
       wrapWithTrustedEnforced: false,
       maxUnwrapValueBytes: 0,
       integrityFailureCkrs: [],
+      ecUnwrapPublicValueAttribute: 0,
     };
   }
 }

@@ -20,4 +20,5 @@ export const GENERIC_CAPABILITIES: PoolCapabilities = {
   wrapWithTrustedEnforced: true,
   maxUnwrapValueBytes: 4096,
   integrityFailureCkrs: [],
+  ecUnwrapPublicValueAttribute: 0,
 };

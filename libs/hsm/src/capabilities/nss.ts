@@ -19,5 +19,7 @@ export const NSS_CAPABILITIES: PoolCapabilities = {
   aesKeyWrapPadUnaligned: true,
   wrapWithTrustedEnforced: false,
   maxUnwrapValueBytes: 256,
-  integrityFailureCkrs: [],
+  // An RSA block numerically at or above the modulus (e.g. made for another key) is CKR_ARGUMENTS_BAD.
+  integrityFailureCkrs: ['CKR_ARGUMENTS_BAD'],
+  ecUnwrapPublicValueAttribute: 0xd5a0db00,
 };

@@ -17,4 +17,5 @@ export const SOFTHSM2_CAPABILITIES: PoolCapabilities = {
   wrapWithTrustedEnforced: true,
   maxUnwrapValueBytes: 4096,
   integrityFailureCkrs: ['CKR_GENERAL_ERROR'],
+  ecUnwrapPublicValueAttribute: 0,
 };

@@ -105,3 +105,31 @@ export function sessionSecretTemplate(value?: Buffer): Template {
   if (value) template.push({ type: pkcs11js.CKA_VALUE, value });
   return template;
 }
+
+/** A new data-encryption key (generateDataKey): session-only and readable once, because its value is the result. */
+export function dataKeyTemplate(bytes: number): Template {
+  return [
+    { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_SECRET_KEY },
+    { type: pkcs11js.CKA_KEY_TYPE, value: pkcs11js.CKK_AES },
+    { type: pkcs11js.CKA_TOKEN, value: false },
+    { type: pkcs11js.CKA_PRIVATE, value: true },
+    { type: pkcs11js.CKA_SENSITIVE, value: false },
+    { type: pkcs11js.CKA_EXTRACTABLE, value: true },
+    { type: pkcs11js.CKA_VALUE_LEN, value: bytes },
+  ];
+}
+
+/**
+ * What rewrap unwraps a data key into: session-only, sensitive (its value cannot be read out), extractable only so
+ * that C_WrapKey can wrap it under the target key; destroyed right after.
+ */
+export function rewrapSecretTemplate(): Template {
+  return [
+    { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_SECRET_KEY },
+    { type: pkcs11js.CKA_KEY_TYPE, value: pkcs11js.CKK_GENERIC_SECRET },
+    { type: pkcs11js.CKA_TOKEN, value: false },
+    { type: pkcs11js.CKA_PRIVATE, value: true },
+    { type: pkcs11js.CKA_SENSITIVE, value: true },
+    { type: pkcs11js.CKA_EXTRACTABLE, value: true },
+  ];
+}

@@ -16,6 +16,7 @@ import { GENERIC_CAPABILITIES } from '../capabilities/generic';
 import { CURVES } from '../encoding/ec-curves';
 import { HsmError, HsmErrorCode } from '../hsm.errors';
 import {
+  GeneratedDataKey,
   GeneratedKey,
   GenerateKeyRequest,
   HsmKeyRef,
@@ -28,8 +29,13 @@ import {
   PoolHealth,
   PoolInfo,
   PublicKeyJwk,
+  RewrapItemResult,
 } from '../hsm.port';
 import { checkInput, checkKeySpec, checkKeyType, checkMechanism, HsmOperation, KeyShape, signatureLengthFits } from '../mechanism-rules';
+import { createPrivateKey, createPublicKey as createPublicKeyObject } from 'node:crypto';
+import { HsmImportError } from '../hsm.errors';
+import type { EcCurve, ImportWrappedKeyRequest } from '../hsm.port';
+import { checkImport, describeSpec, IMPORT_RSA_BITS } from '../import-rules';
 import { pssEncode, pssVerify } from './emsa-pss';
 import { signDigest, toBig, verifyDigest } from './raw-ecdsa';
 
@@ -138,6 +144,94 @@ export class FakeHsm implements HsmPort {
     };
   }
 
+  // --- BYOK import (importWrappedKey, publicKeyOf) ---------------------------------------------------------------
+
+  /** The adapter's checks and failure kinds; the unwrap happens in node:crypto here, never in the real adapter. */
+  async importWrappedKey(request: ImportWrappedKeyRequest): Promise<GeneratedKey> {
+    const pool = this.pool(request.pool);
+    const { name, capabilities } = pool.info;
+    const { target } = request;
+    const { key: transport } = this.key(request.transportKey);
+    if (transport.kty !== 'RSA' || !transport.usage.unwrap || !transport.privateKey || transport.modulusBytes === undefined) {
+      throw new HsmError(HsmErrorCode.HSM_OPERATION_NOT_PERMITTED, `pool ${name}: the key does not permit unwrap`, { pool: name, usage: 'unwrap' });
+    }
+    checkImport(name, capabilities, request, transport.modulusBytes);
+    objectId(pool, { pool: name, objectId: target.objectId });
+    if (pool.keys.has(target.objectId)) throw invalid(pool, 'objectId is already in use');
+    const k = transport.modulusBytes;
+    let ephemeral: Buffer;
+    try {
+      ephemeral = privateDecrypt({ key: transport.privateKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: oaepHash(request.oaepHash) }, request.blob.subarray(0, k));
+      if (![16, 24, 32].includes(ephemeral.length)) throw new Error('not an AES key');
+    } catch {
+      throw new HsmImportError('oaep', 'the RSA-OAEP part of the blob did not decrypt under the transport key with this hash', { pool: name });
+    }
+    let material: Buffer;
+    try {
+      const decipher = createDecipheriv(`id-aes${ephemeral.length * 8}-wrap-pad`, ephemeral, KWP_IV);
+      material = Buffer.concat([decipher.update(request.blob.subarray(k)), decipher.final()]);
+    } catch {
+      throw new HsmImportError('kwp', 'the AES-KWP part of the blob failed its integrity check', { pool: name });
+    } finally {
+      ephemeral.fill(0);
+    }
+    const { spec } = target;
+    const declared = describeSpec(spec);
+    const mismatch = (actual: string): HsmImportError =>
+      new HsmImportError('keyMismatch', `the key in the blob is ${actual}, not the declared ${declared}`, { pool: name, actual });
+    const unsupported = (actual: string): HsmImportError =>
+      new HsmImportError('unsupportedKey', `the key in the blob is ${actual}, which Keybridge does not accept`, { pool: name, actual });
+    const key: FakeKey = { kty: spec.kty, spec, usage: { ...target.usage }, exportable: target.exportable };
+    if (spec.kty === 'oct') {
+      if (![16, 24, 32].includes(material.length)) throw unsupported(`a secret of ${material.length} bytes`);
+      if (material.length !== spec.bits / 8) throw mismatch(`AES ${material.length * 8}`);
+      key.secret = material;
+    } else {
+      let privateKey: KeyObject;
+      try {
+        privateKey = createPrivateKey({ key: material, format: 'der', type: 'pkcs8' });
+      } catch {
+        throw new HsmImportError('keyMaterial', 'the key material in the blob is not a key of the declared type that this HSM accepts', { pool: name });
+      }
+      const details = privateKey.asymmetricKeyDetails ?? {};
+      if (privateKey.asymmetricKeyType === 'rsa') {
+        const bits = details.modulusLength ?? 0;
+        if (!IMPORT_RSA_BITS.includes(bits)) throw unsupported(`RSA ${bits}`);
+        if (spec.kty !== 'RSA' || spec.bits !== bits) throw mismatch(`RSA ${bits}`);
+        key.modulusBytes = bits / 8;
+      } else if (privateKey.asymmetricKeyType === 'ec') {
+        const curve = (Object.keys(CURVES) as EcCurve[]).find((c) => CURVES[c].nodeName === details.namedCurve);
+        if (!curve || !capabilities.curves.includes(curve)) throw unsupported(curve ? `EC ${curve}` : `EC (curve ${details.namedCurve ?? 'unknown'})`);
+        if (spec.kty !== 'EC' || spec.curve !== curve) throw mismatch(`EC ${curve}`);
+        key.curve = curve;
+      } else {
+        throw mismatch(`a ${privateKey.asymmetricKeyType ?? 'unknown'} key`);
+      }
+      const publicKey = createPublicKeyObject(privateKey);
+      const jwk = publicKey.export({ format: 'jwk' });
+      if (spec.kty === 'EC') {
+        // Like the measured modules: no CKA_EC_POINT on private keys, so the declared public key is required.
+        if (!target.publicJwk) throw new HsmImportError('publicKeyRequired', `pool ${name}: EC imports need the declared public key`, { pool: name });
+        if (!createPublicKeyObject({ key: target.publicJwk, format: 'jwk' }).equals(publicKey)) {
+          throw new HsmImportError('publicKeyMismatch', 'the declared public key is not the public half of the imported key', { pool: name });
+        }
+        key.publicJwk = { kty: 'EC', crv: spec.curve, x: String(jwk.x), y: String(jwk.y) };
+      } else {
+        key.publicJwk = { kty: 'RSA', n: String(jwk.n), e: String(jwk.e) };
+      }
+      key.privateKey = privateKey;
+      key.publicKey = publicKey;
+    }
+    pool.keys.set(target.objectId, key);
+    return { ref: { pool: name, objectId: target.objectId }, publicJwk: key.publicJwk };
+  }
+
+  async publicKeyOf(ref: HsmKeyRef): Promise<PublicKeyJwk | undefined> {
+    return this.key(ref).key.publicJwk;
+  }
+
+  // --- end of BYOK import ------------------------------------------------------------------------------------------
+
   async encrypt(ref: HsmKeyRef, mechanism: HsmMechanism, plaintext: Buffer): Promise<Buffer> {
     const key = this.checked(ref, 'encrypt', mechanism, plaintext, 'encrypt');
     if (mechanism.name === 'AES_GCM') {
@@ -215,6 +309,50 @@ export class FakeHsm implements HsmPort {
     } catch {
       return false;
     }
+  }
+
+  async generateDataKey(ref: HsmKeyRef, mechanism: HsmMechanism, bytes: number): Promise<GeneratedDataKey> {
+    if (![16, 24, 32].includes(bytes)) throw invalid(this.pool(ref.pool), 'a data key is 16, 24 or 32 bytes');
+    const value = randomBytes(bytes);
+    return { value, wrapped: await this.wrapValue(ref, mechanism, value) };
+  }
+
+  async rewrap(from: HsmKeyRef, fromMechanism: HsmMechanism, wrapped: Buffer, to: HsmKeyRef, toMechanism: HsmMechanism): Promise<Buffer> {
+    const [result] = await this.rewrapBatch(from, fromMechanism, [wrapped], to, toMechanism);
+    if (!result.ok) throw result.error;
+    return result.wrapped;
+  }
+
+  /** Same order of checks as the adapter; the value passes through node:crypto here, never in the real adapter. */
+  async rewrapBatch(from: HsmKeyRef, fromMechanism: HsmMechanism, wrapped: Buffer[], to: HsmKeyRef, toMechanism: HsmMechanism): Promise<RewrapItemResult[]> {
+    const pool = this.pool(from.pool);
+    if (to.pool !== from.pool) {
+      throw new HsmError(HsmErrorCode.UNSUPPORTED_BY_HSM, `pool ${from.pool}: cannot rewrap to a key in pool ${to.pool} (no transfer key between the pools)`, {
+        pool: from.pool,
+      });
+    }
+    checkMechanism(pool.info.name, pool.info.capabilities, 'unwrapValue', fromMechanism);
+    checkMechanism(pool.info.name, pool.info.capabilities, 'wrapValue', toMechanism);
+    const source = this.key(from).key;
+    const target = this.key(to).key;
+    checkKeyType(pool.info.name, fromMechanism, source.kty);
+    checkKeyType(pool.info.name, toMechanism, target.kty);
+    if (!source.usage.unwrap || !target.usage.wrap) {
+      throw new HsmError(HsmErrorCode.HSM_OPERATION_NOT_PERMITTED, `pool ${pool.info.name}: the key does not permit ${source.usage.unwrap ? 'wrap' : 'unwrap'}`, {
+        pool: pool.info.name,
+      });
+    }
+    const results: RewrapItemResult[] = [];
+    for (const item of wrapped) {
+      try {
+        const value = await this.unwrapValue(from, fromMechanism, item);
+        results.push({ ok: true, wrapped: await this.wrapValue(to, toMechanism, value) });
+      } catch (error) {
+        if (!(error instanceof HsmError)) throw error;
+        results.push({ ok: false, error });
+      }
+    }
+    return results;
   }
 
   async close(): Promise<void> {

@@ -40,9 +40,13 @@ export class KeyGate {
     private readonly clock: Clock,
   ) {}
 
-  /** Fills `meta.keyVersion` as soon as the version is known, so failures are recorded against it. */
-  async open(caller: Caller, target: KeyTarget, op: KeyOp, meta: AuditMeta): Promise<OpenedKey> {
-    const vault = await this.access.authorize(caller.principal, target.vault, PERMISSION_FOR[op]);
+  /**
+   * Fills `meta.keyVersion` as soon as the version is known, so failures are recorded against it. `permission`
+   * replaces the operation's own permission where a use case has its own (escrowRelease for an escrowed unwrap);
+   * the key's rules for `op` apply either way.
+   */
+  async open(caller: Caller, target: KeyTarget, op: KeyOp, meta: AuditMeta, permission: Permission = PERMISSION_FOR[op]): Promise<OpenedKey> {
+    const vault = await this.access.authorize(caller.principal, target.vault, permission);
     const requested = parseVersion(target.version);
     const key = await this.locator.key(vault, target.name);
     const version = await this.locator.version(key, requested);

@@ -2,12 +2,19 @@ import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { AppConfig, Clock } from '@keybridge/platform';
 import { DataSource, EntityManager } from 'typeorm';
-import { canonicalEntry, chainHash, GENESIS_HASH } from '../chain/hash-chain';
+import { canonicalParts } from '../chain/hash-chain';
 import { LedgerEntryInput, LedgerReceipt } from '../ledger-entry';
 import { LedgerError, LedgerErrorCode } from '../ledger.errors';
+import { Queryable } from '../queryable';
 
-/** One lock serialises appends from every process, so the chain stays linear (no fork, no gap). */
-const LEDGER_LOCK_KEY = 7433298001;
+/**
+ * A statement the server refused (SQLSTATE), as opposed to a connection lost or a server shutting down, where the
+ * outcome of a COMMIT in flight is unknown (classes 08 connection, 53 resources, 57 operator intervention, 58 system).
+ */
+function refusedByDatabase(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) && !/^(08|53|57|58|XX)/.test(code);
+}
 
 interface Pending {
   entry: LedgerEntryInput;
@@ -15,13 +22,9 @@ interface Pending {
   reject: (error: Error) => void;
 }
 
-interface Query {
-  query(sql: string, parameters?: unknown[]): Promise<unknown>;
-}
-
 /**
  * Appends ledger entries. `append` group-commits: entries that arrive while a batch is being written go into the
- * next batch, so a busy process writes one transaction per batch instead of one per entry. `appendWithin` writes in
+ * next batch, so a busy process writes one statement (one round trip, one transaction) per batch, not per entry. `appendWithin` writes in
  * the caller's transaction, for state changes that must commit together with their entry.
  */
 @Injectable()
@@ -59,12 +62,18 @@ export class LedgerWriter {
       while (this.queue.length > 0) {
         const batch = this.queue.splice(0, this.config.values.KEYBRIDGE_LEDGER_BATCH_MAX);
         try {
-          const receipts = await this.dataSource.transaction((manager) => this.write(manager, batch.map((p) => p.entry)));
+          // a single statement: its own transaction
+          const receipts = await this.write(this.dataSource, batch.map((p) => p.entry));
           batch.forEach((p, i) => p.resolve(receipts[i]));
         } catch (e) {
-          if (batch.length === 1) batch[0].reject(this.unavailable(e));
           // One entry the database refuses must not fail the operations batched with it: retry them one by one.
-          else for (const pending of batch) await this.writeAlone(pending);
+          // Not after a lost connection, though: the batch may have committed without our hearing of it, and a
+          // retry would record its entries twice. Those operations fail (LEDGER_UNAVAILABLE) instead.
+          if (batch.length > 1 && refusedByDatabase(e)) for (const pending of batch) await this.writeAlone(pending);
+          else {
+            const error = this.unavailable(e);
+            batch.forEach((p) => p.reject(error));
+          }
         }
       }
     } finally {
@@ -74,53 +83,46 @@ export class LedgerWriter {
 
   private async writeAlone(pending: Pending): Promise<void> {
     try {
-      const [receipt] = await this.dataSource.transaction((manager) => this.write(manager, [pending.entry]));
+      const [receipt] = await this.write(this.dataSource, [pending.entry]);
       pending.resolve(receipt);
     } catch (e) {
       pending.reject(this.unavailable(e));
     }
   }
 
-  private async write(db: Query, entries: LedgerEntryInput[]): Promise<LedgerReceipt[]> {
-    await db.query('SELECT pg_advisory_xact_lock($1)', [LEDGER_LOCK_KEY]);
-    const head = (await db.query('SELECT seq, entry_hash FROM ledger_entries ORDER BY seq DESC LIMIT 1')) as Array<{
-      seq: string;
-      entry_hash: Buffer;
-    }>;
-    let seq = head.length ? Number(head[0].seq) : 0;
-    let prev = head.length ? head[0].entry_hash : GENESIS_HASH;
-    const recordedAt = this.clock.now();
-    const rows = entries.map((entry) => {
-      seq += 1;
-      const hash = chainHash(prev, canonicalEntry(seq, recordedAt, entry));
-      const row = { seq, entry, prevHash: prev, entryHash: hash };
-      prev = hash;
-      return row;
-    });
-    await db.query(
-      `INSERT INTO ledger_entries (seq, recorded_at, principal_id, vault, key_name, key_version, operation, outcome,
-         error_code, request_id, trace_id, params_digest, details, prev_hash, entry_hash)
-       SELECT * FROM unnest($1::bigint[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::int[], $7::text[],
-         $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::jsonb[], $14::bytea[], $15::bytea[])`,
+  /**
+   * One round trip: `ledger_append` takes the ledger lock, reads the head, fixes each entry's seq and time (the later
+   * of our clock and the previous entry's, so recorded_at never decreases along the chain), hashes and inserts (see
+   * the migration). We send each entry's canonical text split around those two values, so the function hashes
+   * exactly the bytes the verifiers hash.
+   */
+  private async write(db: Queryable, entries: LedgerEntryInput[]): Promise<LedgerReceipt[]> {
+    const parts = entries.map((e) => canonicalParts(e));
+    const rows = (await db.query(
+      `SELECT seq, entry_hash FROM ledger_append($1::timestamptz, $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
+         $7::text[], $8::int[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::jsonb[])`,
       [
-        rows.map((r) => r.seq),
-        rows.map(() => recordedAt.toISOString()),
-        rows.map((r) => r.entry.principalId),
-        rows.map((r) => r.entry.vault),
-        rows.map((r) => r.entry.keyName),
-        rows.map((r) => r.entry.keyVersion),
-        rows.map((r) => r.entry.operation),
-        rows.map((r) => r.entry.outcome),
-        rows.map((r) => r.entry.errorCode),
-        rows.map((r) => r.entry.requestId),
-        rows.map((r) => r.entry.traceId),
-        rows.map((r) => r.entry.paramsDigest),
-        rows.map((r) => JSON.stringify(r.entry.details)),
-        rows.map((r) => r.prevHash),
-        rows.map((r) => r.entryHash),
+        this.clock.now().toISOString(),
+        parts.map((p) => p.head),
+        parts.map((p) => p.middle),
+        parts.map((p) => p.tail),
+        entries.map((e) => e.principalId),
+        entries.map((e) => e.vault),
+        entries.map((e) => e.keyName),
+        entries.map((e) => e.keyVersion),
+        entries.map((e) => e.operation),
+        entries.map((e) => e.outcome),
+        entries.map((e) => e.errorCode),
+        entries.map((e) => e.requestId),
+        entries.map((e) => e.traceId),
+        entries.map((e) => e.paramsDigest),
+        entries.map((e) => JSON.stringify(e.details)),
       ],
-    );
-    return rows.map((r) => ({ seq: r.seq, entryHash: r.entryHash.toString('hex') }));
+    )) as Array<{ seq: string; entry_hash: Buffer }>;
+    if (rows.length !== entries.length) throw new Error(`ledger_append recorded ${rows.length} of ${entries.length} entries`);
+    return rows
+      .map((r) => ({ seq: Number(r.seq), entryHash: r.entry_hash.toString('hex') }))
+      .sort((a, b) => a.seq - b.seq);
   }
 
   private unavailable(cause: unknown): LedgerError {

@@ -3,7 +3,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DomainError, RequestContext } from '@keybridge/platform';
 import { LedgerEntryInput } from '../ledger-entry';
-import { LedgerError } from '../ledger.errors';
+import { LedgerError, LedgerErrorCode } from '../ledger.errors';
 import { LedgerWriter } from '../append/ledger-writer';
 import canonicalize from 'canonicalize';
 import { DataSource, EntityManager } from 'typeorm';
@@ -62,7 +62,8 @@ export class AuditTrail {
     try {
       result = await body(commit);
     } catch (error) {
-      if (error instanceof LedgerError) throw error;
+      // The ledger itself failed: nothing more can be recorded. Other ledger errors (a denied audit read) are recorded.
+      if (error instanceof LedgerError && error.code === LedgerErrorCode.LEDGER_UNAVAILABLE) throw error;
       throw await this.recordFailure(meta, error);
     }
     if (!committed) await this.ledger.append(entry(meta, 'success', null));

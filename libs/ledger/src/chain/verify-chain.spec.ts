@@ -43,10 +43,13 @@ describe('hash chain', () => {
     ['a changed field', (c: LedgerEntry[]) => { c[4] = { ...c[4], outcome: 'denied' }; }, 5],
     ['a deleted entry', (c: LedgerEntry[]) => { c.splice(6, 1); }, 7],
     ['two swapped entries', (c: LedgerEntry[]) => { [c[2], c[3]] = [c[3], c[2]]; }, 3],
+    // The forged entry's own hash is right; its successor no longer chains to it, which blames the forgery (10).
     ['a forged entry with a recomputed hash', (c: LedgerEntry[]) => {
       const forged = { ...c[9], operation: 'purgeKey' };
       c[9] = { ...forged, entryHash: chainHash(forged.prevHash, canonicalEntry(forged.seq, forged.recordedAt, forged)) };
-    }, 11],
+    }, 10],
+    ['a changed prev_hash', (c: LedgerEntry[]) => { c[7] = { ...c[7], prevHash: Buffer.alloc(32, 1) }; }, 8],
+    ['a duplicated entry', (c: LedgerEntry[]) => { c.splice(5, 0, c[4]); }, 6],
   ])('names the first bad sequence number after %s', (_name, tamper, firstBad) => {
     const c = chain(15);
     tamper(c);

@@ -2,8 +2,9 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { LedgerEntry } from '../ledger-entry';
+import { Queryable } from '../queryable';
 
-interface LedgerRow {
+export interface LedgerRow {
   seq: string;
   recorded_at: Date;
   principal_id: string | null;
@@ -21,6 +22,7 @@ interface LedgerRow {
   entry_hash: Buffer;
 }
 
+
 export interface LedgerFilter {
   vault?: string;
   keyName?: string;
@@ -30,6 +32,32 @@ export interface LedgerFilter {
 @Injectable()
 export class LedgerReader {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  /** Highest committed sequence number (0 for an empty ledger). Appends commit in seq order, so 1..head are visible. */
+  async headSeq(db: Queryable = this.dataSource): Promise<number> {
+    const rows = (await db.query('SELECT seq FROM ledger_entries ORDER BY seq DESC LIMIT 1')) as Array<{ seq: string }>;
+    return rows.length ? Number(rows[0].seq) : 0;
+  }
+
+  /** Entries first..last (inclusive) in seq order, at most `limit` of them. */
+  async range(first: number, last: number, limit: number): Promise<LedgerEntry[]> {
+    const rows = (await this.dataSource.query('SELECT * FROM ledger_entries WHERE seq BETWEEN $1 AND $2 ORDER BY seq LIMIT $3', [
+      first,
+      last,
+      limit,
+    ])) as LedgerRow[];
+    return rows.map(toEntry);
+  }
+
+  /** (seq, entry_hash) of first..last in seq order, at most `limit` of them. */
+  async hashes(first: number, last: number, limit: number): Promise<Array<{ seq: number; entryHash: Buffer }>> {
+    const rows = (await this.dataSource.query('SELECT seq, entry_hash FROM ledger_entries WHERE seq BETWEEN $1 AND $2 ORDER BY seq LIMIT $3', [
+      first,
+      last,
+      limit,
+    ])) as Array<{ seq: string; entry_hash: Buffer }>;
+    return rows.map((r) => ({ seq: Number(r.seq), entryHash: r.entry_hash }));
+  }
 
   async page(filter: LedgerFilter, limit: number): Promise<LedgerEntry[]> {
     const rows = (await this.dataSource.query(

@@ -16,6 +16,10 @@ const envSchema = z.object({
   KEYBRIDGE_JWT_AUDIENCE: z.string().optional(),
   KEYBRIDGE_LEDGER_BATCH_MAX: z.coerce.number().int().min(1).max(10_000).default(1000),
   KEYBRIDGE_DB_POOL_SIZE: z.coerce.number().int().min(2).max(200).default(16),
+  /** HSM pool holding the ledger's checkpoint signing key (default: the first SoftHSM2 pool, else the first pool). */
+  KEYBRIDGE_LEDGER_SIGNING_POOL: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'a pool name').optional(),
+  /** How often the worker signs a checkpoint while entries arrive. */
+  KEYBRIDGE_CHECKPOINT_INTERVAL_MS: z.coerce.number().int().min(200).max(3_600_000).default(4000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

@@ -1,0 +1,118 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager } from 'typeorm';
+import { EscrowOrigin, EscrowRecord, Labels, WrappedEscrowRecord } from '../model/escrow-record';
+import { EscrowAlgorithm } from '../model/wrapping';
+
+interface RecordRow {
+  id: string;
+  seq: string;
+  vault_id: string;
+  vault_name: string;
+  key_id: string;
+  key_name: string | null;
+  key_version: number;
+  algorithm: EscrowAlgorithm;
+  wrapped?: Buffer;
+  dek_bits: number | null;
+  owner: string;
+  labels: Labels;
+  origin: EscrowOrigin;
+  rewrap_count: number;
+  created_at: Date;
+  updated_at: Date;
+}
+
+const toRecord = (r: RecordRow): EscrowRecord => ({
+  id: r.id,
+  seq: Number(r.seq),
+  vaultId: r.vault_id,
+  vault: r.vault_name,
+  keyId: r.key_id,
+  keyName: r.key_name,
+  keyVersion: r.key_version,
+  algorithm: r.algorithm,
+  dekBits: r.dek_bits,
+  owner: r.owner,
+  labels: r.labels,
+  origin: r.origin,
+  rewrapCount: r.rewrap_count,
+  createdAt: r.created_at,
+  updatedAt: r.updated_at,
+});
+
+const COLUMNS = `r.id, r.seq, r.vault_id, v.name AS vault_name, r.key_id, k.name AS key_name, r.key_version, r.algorithm,
+  r.dek_bits, r.owner, r.labels, r.origin, r.rewrap_count, r.created_at, r.updated_at`;
+const FROM = 'escrow_records r JOIN vaults v ON v.id = r.vault_id LEFT JOIN keys k ON k.id = r.key_id';
+
+export interface NewEscrowRecord {
+  id: string;
+  vaultId: string;
+  keyId: string;
+  keyVersion: number;
+  algorithm: EscrowAlgorithm;
+  wrapped: Buffer;
+  dekBits: number | null;
+  owner: string;
+  labels: Labels;
+  origin: EscrowOrigin;
+  createdBy: string;
+  now: Date;
+}
+
+export interface RecordFilter {
+  vaultId: string;
+  keyId: string | null;
+  keyVersion: number | null;
+  owner: string | null;
+  labels: Labels | null;
+}
+
+/** The slice of a record a re-wrap batch needs. */
+export interface RewrapCandidate {
+  id: string;
+  seq: number;
+  keyVersion: number;
+  algorithm: string;
+  wrapped: Buffer;
+}
+
+/** Postgres advisory-lock key of "deposits under this key" (a job's snapshot waits for deposits in flight). */
+export const KEY_DEPOSIT_LOCK = `hashtextextended('escrow-deposit:' || $1::text, 0)`;
+
+@Injectable()
+export class EscrowRecordRepository {
+  constructor(@InjectDataSource() private readonly db: DataSource) {}
+
+  /**
+   * Inserts under a shared lock on the key's deposits, so that a re-wrap job starting on the key sees every deposit
+   * that committed before it and none that took its seq after (see RewrapJobRepository.snapshot).
+   */
+  async insert(manager: EntityManager, r: NewEscrowRecord): Promise<EscrowRecord> {
+    await manager.query(`SELECT pg_advisory_xact_lock_shared(${KEY_DEPOSIT_LOCK})`, [r.keyId]);
+    await manager.query(
+      `INSERT INTO escrow_records (id, vault_id, key_id, key_version, algorithm, wrapped, dek_bits, owner, labels, origin, created_by, created_at, updated_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12)`,
+      [r.id, r.vaultId, r.keyId, r.keyVersion, r.algorithm, r.wrapped, r.dekBits, r.owner, JSON.stringify(r.labels), r.origin, r.createdBy, r.now],
+    );
+    const rows = (await manager.query(`SELECT ${COLUMNS} FROM ${FROM} WHERE r.id = $1`, [r.id])) as RecordRow[];
+    return toRecord(rows[0]);
+  }
+
+  async findWrapped(id: string): Promise<WrappedEscrowRecord | undefined> {
+    const rows = (await this.db.query(`SELECT ${COLUMNS}, r.wrapped FROM ${FROM} WHERE r.id = $1`, [id])) as RecordRow[];
+    return rows[0] && { ...toRecord(rows[0]), wrapped: rows[0].wrapped as Buffer };
+  }
+
+  /** Keyset page by seq. */
+  async page(filter: RecordFilter, afterSeq: number | null, limit: number): Promise<EscrowRecord[]> {
+    const rows = (await this.db.query(
+      `SELECT ${COLUMNS} FROM ${FROM}
+        WHERE r.vault_id = $1 AND ($2::uuid IS NULL OR r.key_id = $2) AND ($3::int IS NULL OR r.key_version = $3)
+          AND ($4::text IS NULL OR r.owner = $4) AND ($5::jsonb IS NULL OR r.labels @> $5) AND ($6::bigint IS NULL OR r.seq > $6)
+        ORDER BY r.seq LIMIT $7`,
+      [filter.vaultId, filter.keyId, filter.keyVersion, filter.owner, filter.labels && JSON.stringify(filter.labels), afterSeq, limit],
+    )) as RecordRow[];
+    return rows.map(toRecord);
+  }
+}
