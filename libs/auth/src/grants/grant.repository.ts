@@ -7,15 +7,6 @@ import { Permission } from '../permission';
 export class GrantRepository {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
 
-  /** undefined: no grant at all on that vault (the vault must then look nonexistent to the principal). */
-  async permissions(principalId: string, vaultId: string): Promise<Set<Permission> | undefined> {
-    const rows = (await this.db.query('SELECT permissions FROM grants WHERE principal_id = $1 AND vault_id = $2', [
-      principalId,
-      vaultId,
-    ])) as Array<{ permissions: string[] }>;
-    return rows[0] && new Set(rows[0].permissions as Permission[]);
-  }
-
   async vaultIdsOf(principalId: string): Promise<string[]> {
     const rows = (await this.db.query('SELECT vault_id FROM grants WHERE principal_id = $1', [principalId])) as Array<{
       vault_id: string;

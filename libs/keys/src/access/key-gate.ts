@@ -48,8 +48,7 @@ export class KeyGate {
   async open(caller: Caller, target: KeyTarget, op: KeyOp, meta: AuditMeta, permission: Permission = PERMISSION_FOR[op]): Promise<OpenedKey> {
     const vault = await this.access.authorize(caller.principal, target.vault, permission);
     const requested = parseVersion(target.version);
-    const key = await this.locator.key(vault, target.name);
-    const version = await this.locator.version(key, requested);
+    const { key, version } = await this.locator.keyAndVersion(vault, target.name, requested);
     meta.keyVersion = version.version;
     assertUsable(key, version, op, this.clock.now());
     return {

@@ -17,16 +17,15 @@ export class VaultAccess {
   ) {}
 
   async authorize(principal: Principal, vaultName: string, permission: Permission): Promise<Vault> {
-    const vault = await this.vaults.findByName(vaultName);
-    if (!vault) throw vaultNotFound(vaultName);
-    const permissions = await this.grants.permissions(principal.id, vault.id);
-    if (!permissions) throw vaultNotFound(vaultName).asDenial();
-    if (!permissions.has(permission)) {
+    const found = await this.vaults.findWithPermissions(vaultName, principal.id);
+    if (!found) throw vaultNotFound(vaultName);
+    if (!found.permissions) throw vaultNotFound(vaultName).asDenial();
+    if (!found.permissions.includes(permission)) {
       throw new AuthError(AuthErrorCode.FORBIDDEN, `missing permission ${permission} on vault ${vaultName}`, {
         permission,
       }).asDenial();
     }
-    return vault;
+    return found.vault;
   }
 
   async visibleVaultIds(principal: Principal): Promise<string[]> {

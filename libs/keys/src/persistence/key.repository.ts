@@ -124,6 +124,39 @@ export class KeyRepository {
     return rows.map(toKey);
   }
 
+  /** A live key and one version (null: the latest) in one round trip; `version` is undefined when it does not exist. */
+  async findLiveWithVersion(vaultId: string, name: string, version: number | null): Promise<{ key: KeyRecord; version?: KeyVersionRecord } | undefined> {
+    const rows = (await this.db.query(
+      `SELECT k.*, v.name AS vault_name, kv.version AS v_version, kv.pool AS v_pool, kv.hsm_object_id AS v_hsm_object_id,
+              kv.enabled AS v_enabled, kv.nbf AS v_nbf, kv.exp AS v_exp, kv.origin AS v_origin, kv.public_jwk AS v_public_jwk,
+              kv.created_at AS v_created_at, kv.updated_at AS v_updated_at
+         FROM keys k JOIN vaults v ON v.id = k.vault_id
+         LEFT JOIN key_versions kv ON kv.key_id = k.id AND kv.version = COALESCE($3::int, k.latest_version)
+        WHERE k.vault_id = $1 AND k.name = $2 AND k.deleted_at IS NULL`,
+      [vaultId, name, version],
+    )) as Array<KeyRow & { [column: `v_${string}`]: unknown }>;
+    const row = rows[0];
+    if (!row) return undefined;
+    const key = toKey(row);
+    if (row.v_version === null) return { key };
+    return {
+      key,
+      version: toVersion({
+        key_id: row.id,
+        version: row.v_version as number,
+        pool: row.v_pool as string,
+        hsm_object_id: row.v_hsm_object_id as string,
+        enabled: row.v_enabled as boolean,
+        nbf: row.v_nbf as Date | null,
+        exp: row.v_exp as Date | null,
+        origin: row.v_origin as KeyOrigin,
+        public_jwk: row.v_public_jwk as PublicKeyJwk | null,
+        created_at: row.v_created_at as Date,
+        updated_at: row.v_updated_at as Date,
+      }),
+    };
+  }
+
   async version(keyId: string, version: number, manager: EntityManager = this.db.manager): Promise<KeyVersionRecord | undefined> {
     const rows = (await manager.query('SELECT * FROM key_versions WHERE key_id = $1 AND version = $2', [keyId, version])) as VersionRow[];
     return rows[0] && toVersion(rows[0]);

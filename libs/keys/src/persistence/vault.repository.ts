@@ -21,6 +21,15 @@ export class VaultRepository {
     return rows[0] && toVault(rows[0]);
   }
 
+  /** The vault and the principal's permissions on it (null: no grant) in one round trip. */
+  async findWithPermissions(name: string, principalId: string): Promise<{ vault: Vault; permissions: string[] | null } | undefined> {
+    const rows = (await this.db.query(
+      `SELECT v.*, g.permissions FROM vaults v LEFT JOIN grants g ON g.vault_id = v.id AND g.principal_id = $2 WHERE v.name = $1`,
+      [name, principalId],
+    )) as Array<VaultRow & { permissions: string[] | null }>;
+    return rows[0] && { vault: toVault(rows[0]), permissions: rows[0].permissions };
+  }
+
   async list(ids?: string[]): Promise<Vault[]> {
     const rows = (await this.db.query(
       'SELECT * FROM vaults WHERE ($1::uuid[] IS NULL OR id = ANY($1)) ORDER BY name',

@@ -55,6 +55,18 @@ export class ChainVerifier {
     return this.failure !== undefined;
   }
 
+  /** More tree heads to check, for callers that stream checkpoints too (each larger than every claim so far). */
+  addClaims(claims: TreeHeadClaim[]): void {
+    for (const c of claims) {
+      const last = this.claims.at(-1);
+      if (last && c.treeSize <= last.treeSize) throw new RangeError('claims must come in increasing tree size');
+      this.claims.push(c);
+    }
+    // a claim at or below what is already verified is checked against the current tree only if it is exactly its size
+    const tree = this.tree;
+    if (tree && !this.failure && this.claims.length && this.claims[0].treeSize <= tree.size) this.checkClaims(tree);
+  }
+
   /**
    * A prefix entry before the verified range, known only by its stored hash: it feeds the tree, and the last one
    * becomes the hash the first verified entry must link to.
@@ -103,6 +115,10 @@ export class ChainVerifier {
   private addLeaf(entryHash: Buffer): void {
     const tree = this.tree as CompactRange;
     tree.push(leafHash(entryHash));
+    this.checkClaims(tree);
+  }
+
+  private checkClaims(tree: CompactRange): void {
     while (this.claims.length > 0 && this.claims[0].treeSize <= tree.size) {
       const claim = this.claims.shift() as TreeHeadClaim;
       if (claim.treeSize < tree.size) continue;

@@ -61,11 +61,11 @@ export class CheckpointRepository {
     return rows[0] && toCheckpoint(rows[0]);
   }
 
-  /** Every checkpoint up to `maxSize` (all when null), smallest first. */
-  async upTo(maxSize: number | null): Promise<Checkpoint[]> {
+  /** Checkpoints with after < tree_size <= upTo, smallest first, at most `limit` (a keyset page). */
+  async between(after: number, upTo: number, limit: number): Promise<Checkpoint[]> {
     const rows = (await this.dataSource.query(
-      'SELECT * FROM ledger_checkpoints WHERE $1::bigint IS NULL OR tree_size <= $1 ORDER BY tree_size',
-      [maxSize],
+      'SELECT * FROM ledger_checkpoints WHERE tree_size > $1 AND tree_size <= $2 ORDER BY tree_size LIMIT $3',
+      [after, upTo, limit],
     )) as CheckpointRow[];
     return rows.map(toCheckpoint);
   }

@@ -32,55 +32,59 @@ export class LedgerVerifier {
 
   async verify(fromSeq: number | undefined, toSeq: number | undefined): Promise<LedgerVerification> {
     const started = Date.now();
-    // Checkpoints first, then the head: a checkpoint only ever covers committed entries, so any checkpoint read
+    // The newest checkpoint first, then the head: a checkpoint only ever covers committed entries, so one read
     // before the head is at most the head unless entries were removed.
-    const all = await this.checkpoints.upTo(null);
+    const newest = await this.checkpoints.latest();
     const keys = new Map<string, KeyObject>((await this.checkpoints.keys()).map((k) => [k.keyId, createPublicKey({ key: k.jwk, format: 'jwk' })]));
     const head = await this.reader.headSeq();
     const to = Math.min(toSeq ?? head, head);
     const from = fromSeq ?? 1;
     const complete = toSeq === undefined || toSeq >= head;
-    const claims = all.filter((c) => complete || c.treeSize <= to);
-    const result = (verdict: ChainVerdict, signaturesChecked: number): LedgerVerification => ({
-      ...verdict,
-      from,
-      to,
-      headSeq: head,
-      signaturesChecked,
-      durationMs: Date.now() - started,
-    });
-
+    // checkpoints beyond `to` matter only when verifying up to the head (they reveal a cut-off tail)
+    const claimLimit = Math.min(newest?.treeSize ?? 0, complete ? Number.MAX_SAFE_INTEGER : to);
+    const chain = new ChainVerifier({ startSeq: from, prevHash: GENESIS_HASH, treeFrom: 1 });
     let signaturesChecked = 0;
-    for (const cp of claims) {
-      const key = keys.get(cp.keyId);
-      if (!key || !verifyCheckpointSignature(cp, key)) {
-        return result({ ok: false, checked: 0, reason: `checkpoint ${cp.treeSize}: the signature does not verify with key ${cp.keyId}` }, signaturesChecked);
-      }
-      signaturesChecked += 1;
-    }
+    let claimsUpTo = 0;
+    let badSignature: string | undefined;
+    const result = (verdict: ChainVerdict): LedgerVerification => ({ ...verdict, from, to, headSeq: head, signaturesChecked, durationMs: Date.now() - started });
 
-    const chain = new ChainVerifier({ startSeq: from, prevHash: GENESIS_HASH, claims, treeFrom: 1 });
+    // Checkpoints are streamed too (there is one every few seconds while entries arrive), ahead of the entries.
+    const claimsThrough = async (seq: number): Promise<void> => {
+      const limit = Math.min(seq, claimLimit);
+      while (!badSignature && claimsUpTo < limit) {
+        const page = await this.checkpoints.between(claimsUpTo, limit, PAGE);
+        if (page.length === 0) break;
+        for (const cp of page) {
+          const key = keys.get(cp.keyId);
+          if (!key || !verifyCheckpointSignature(cp, key)) {
+            badSignature = `checkpoint ${cp.treeSize}: the signature does not verify with key ${cp.keyId}`;
+            return;
+          }
+          signaturesChecked += 1;
+        }
+        chain.addClaims(page);
+        claimsUpTo = page[page.length - 1].treeSize;
+      }
+    };
+
     // The tree needs leaves 1..from-1 too: their stored hashes feed it (they are not being verified), and the last
     // one is what entry `from` must link to.
-    for (let next = 1; next < from; ) {
+    for (let next = 1; next < from && !badSignature; ) {
       const page = await this.reader.hashes(next, from - 1, PAGE);
       if (page.length === 0) break;
+      await claimsThrough(page[page.length - 1].seq);
       for (const h of page) chain.pushLeafOnly(h.seq, h.entryHash);
       next = page[page.length - 1].seq + 1;
     }
-    for (let next = from; next <= to; ) {
+    for (let next = from; next <= to && !badSignature && !chain.failed; ) {
       const page = await this.reader.range(next, to, PAGE);
       if (page.length === 0) break;
-      let stop = false;
-      for (const e of page) {
-        if (!chain.push(e)) {
-          stop = true;
-          break;
-        }
-      }
-      if (stop) break;
+      await claimsThrough(page[page.length - 1].seq);
+      for (const e of page) if (!chain.push(e)) break;
       next = page[page.length - 1].seq + 1;
     }
-    return result(chain.finish(complete), signaturesChecked);
+    if (complete && !badSignature && !chain.failed) await claimsThrough(claimLimit);
+    if (badSignature) return result({ ok: false, checked: 0, reason: badSignature });
+    return result(chain.finish(complete));
   }
 }
