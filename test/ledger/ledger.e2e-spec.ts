@@ -1,44 +1,8 @@
 import { Client } from 'pg';
-import { canonicalEntry, chainHash, GENESIS_HASH, LedgerEntry, verifyChain } from '@keybridge/ledger';
+import { canonicalEntry, chainHash, GENESIS_HASH, LedgerRow, toEntry, verifyChain } from '@keybridge/ledger';
 import { adminDatabase, createKey, GatewayClient, ledgerRows, principalWith, vaultWithOwner } from '@keybridge/testing';
 
 const WRAP = 'mutation($k: KeyRefInput!, $v: String!) { wrapKey(key: $k, algorithm: "CKM_AES_KEY_WRAP_PAD", value: $v) { value } }';
-
-interface Row {
-  seq: string;
-  recorded_at: Date;
-  principal_id: string | null;
-  vault: string | null;
-  key_name: string | null;
-  key_version: number | null;
-  operation: string;
-  outcome: LedgerEntry['outcome'];
-  error_code: string | null;
-  request_id: string | null;
-  trace_id: string | null;
-  params_digest: string | null;
-  details: LedgerEntry['details'];
-  prev_hash: Buffer;
-  entry_hash: Buffer;
-}
-
-const toEntry = (r: Row): LedgerEntry => ({
-  seq: Number(r.seq),
-  recordedAt: r.recorded_at,
-  principalId: r.principal_id,
-  vault: r.vault,
-  keyName: r.key_name,
-  keyVersion: r.key_version,
-  operation: r.operation,
-  outcome: r.outcome,
-  errorCode: r.error_code,
-  requestId: r.request_id,
-  traceId: r.trace_id,
-  paramsDigest: r.params_digest,
-  details: r.details,
-  prevHash: r.prev_hash,
-  entryHash: r.entry_hash,
-});
 
 describe('ledger', () => {
   let db: Client;
@@ -69,7 +33,7 @@ describe('ledger', () => {
   });
 
   it('keeps one hash chain over canonical JSON that verifies from genesis', async () => {
-    const { rows } = await db.query<Row>('SELECT * FROM ledger_entries ORDER BY seq');
+    const { rows } = await db.query<LedgerRow>('SELECT * FROM ledger_entries ORDER BY seq');
     const entries = rows.map(toEntry);
     expect(entries.length).toBeGreaterThan(3);
     expect(entries[0].prevHash).toEqual(GENESIS_HASH);
