@@ -1,1 +1,2 @@
 export * from './fake-hsm';
+export * from './session-secret-keys';

@@ -12,25 +12,7 @@ export const GENESIS_HASH = Buffer.alloc(32);
  * `canonical-entry.spec.ts` proves the output is byte for byte what `canonicalize` (RFC 8785) produces.
  */
 export function canonicalEntry(seq: number, recordedAt: Date, entry: LedgerEntryInput): string {
-  let text = '{';
-  const add = (name: string, value: unknown): void => {
-    if (value === undefined) return;
-    text += text.length > 1 ? `,"${name}":${scalar(value)}` : `"${name}":${scalar(value)}`;
-  };
-  add('details', entry.details);
-  add('errorCode', entry.errorCode);
-  add('keyName', entry.keyName);
-  add('keyVersion', entry.keyVersion);
-  add('operation', entry.operation);
-  add('outcome', entry.outcome);
-  add('paramsDigest', entry.paramsDigest);
-  add('principalId', entry.principalId);
-  add('recordedAt', recordedAt.toISOString());
-  add('requestId', entry.requestId);
-  add('seq', seq);
-  add('traceId', entry.traceId);
-  add('vault', entry.vault);
-  return `${text}}`;
+  return joinCanonicalParts(canonicalParts(entry), seq, recordedAt);
 }
 
 /**
@@ -65,7 +47,7 @@ export function canonicalParts(entry: LedgerEntryInput): { head: string; middle:
   return { head, middle, tail };
 }
 
-/** canonicalEntry from its parts (the writer's view), for specs. */
+/** The canonical text from its parts and the two values the database assigns. */
 export function joinCanonicalParts(parts: { head: string; middle: string; tail: string }, seq: number, recordedAt: Date): string {
   return `${parts.head}${JSON.stringify(recordedAt.toISOString())}${parts.middle}${seq}${parts.tail}`;
 }
