@@ -18,12 +18,26 @@ async function bootstrap(): Promise<void> {
     logger: ['log', 'error', 'warn'],
   });
   app.enableShutdownHooks();
-  const queue = app.get<Queue>(getQueueToken(HEALTH_QUEUE));
+  console.log(`keybridge worker ${process.pid}: consuming queues`);
+  void announceThroughProbe(app.get<Queue>(getQueueToken(HEALTH_QUEUE)));
+}
+
+/**
+ * Sends one probe through the health queue and logs when a worker answered. Informational only: a slow answer
+ * (a saturated machine, a missed event) must never stop a worker that is otherwise consuming its queues.
+ */
+async function announceThroughProbe(queue: Queue): Promise<void> {
   const events = new QueueEvents(HEALTH_QUEUE, { connection: queue.opts.connection });
-  const job = await queue.add('probe', { sentAt: new Date().toISOString() }, { removeOnComplete: 100, removeOnFail: 100 });
-  await job.waitUntilFinished(events, 30_000);
-  await events.close();
-  console.log(`keybridge worker ${process.pid}: consuming queues (health probe answered)`);
+  try {
+    await events.waitUntilReady();
+    const job = await queue.add('probe', { sentAt: new Date().toISOString() }, { removeOnComplete: 100, removeOnFail: 100 });
+    await job.waitUntilFinished(events, 60_000);
+    console.log(`keybridge worker ${process.pid}: health probe answered`);
+  } catch (error) {
+    console.warn(`keybridge worker ${process.pid}: health probe not answered yet (${error instanceof Error ? error.message : String(error)})`);
+  } finally {
+    await events.close().catch(() => undefined);
+  }
 }
 
 bootstrap().catch((error: unknown) => {
