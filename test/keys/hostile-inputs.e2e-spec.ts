@@ -107,6 +107,13 @@ describe('hostile inputs: a specific error code, nothing written but the ledger 
     expect(rows.at(-1)).toMatchObject({ operation: 'createKey', outcome: 'failed', error_code: code });
   });
 
+  it('a value of the wrong JSON type is refused without quoting it back', async () => {
+    const secret = 98765432123456789;
+    const result = await owner.request(WRAP, { k: k('aes'), a: 'A256KW', v: secret });
+    expect(result.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+    expect(JSON.stringify(result)).not.toContain('98765432');
+  });
+
   it('updateKey with a 16th tag changes nothing', async () => {
     const result = await owner.request(UPDATE, { i: { vault, name: 'aes', tags: tags(16), enabled: false } });
     expect(result.errors?.[0].extensions?.code).toBe('INVALID_ARGUMENT');

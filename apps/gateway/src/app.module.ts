@@ -13,6 +13,7 @@ import { DatabaseModule, PlatformConfigModule } from '@keybridge/platform';
 import { AuthenticatedGuard } from './auth/authenticated.guard';
 import { authenticateSubscription, graphqlContext } from './auth/subscription-auth';
 import { DomainErrorFilter } from './errors/domain-error.filter';
+import { redactInputValues } from './errors/redact-input-values';
 import { ExplorerController } from './explorer/explorer.controller';
 import './graphql/admin/register-enums';
 import { AdminResolver } from './graphql/admin/admin.resolver';
@@ -52,6 +53,7 @@ export class AppModule {
             playground: false,
             introspection: true,
             includeStacktraceInErrorResponses: false,
+            formatError: redactInputValues,
             context: graphqlContext,
             subscriptions: { 'graphql-ws': { onConnect: authenticateSubscription(authenticator) } },
           }),
