@@ -44,13 +44,7 @@ unset DATABASE_URL DATABASE_MIGRATION_URL REDIS_URL KEYBRIDGE_POOLS_FILE KEYBRID
 DATA="$(mktemp -d /tmp/keybridge-bench.XXXXXX)"
 chmod 755 "$DATA" # the postgres/redis users must be able to traverse it
 
-read -r PG_PORT REDIS_PORT GW_PORT < <(node -e '
-const net = require("net");
-const servers = [0, 1, 2].map(() => net.createServer());
-Promise.all(servers.map((s) => new Promise((ok, ko) => s.once("error", ko).listen(0, "127.0.0.1", () => ok(s.address().port)))))
-  .then((ports) => { console.log(ports.join(" ")); servers.forEach((s) => s.close()); })
-  .catch((e) => { console.error(e.message); process.exit(1); });
-')
+read -r PG_PORT REDIS_PORT GW_PORT < <(kb_free_ports 3)
 [ -n "${GW_PORT:-}" ] || { echo "bench: could not pick free ports" >&2; exit 1; }
 echo "bench: data dir $DATA, ports pg=$PG_PORT redis=$REDIS_PORT gateway=$GW_PORT"
 

@@ -125,3 +125,14 @@ kb_forget_generated_env() { # env-file
     fi
   done
 }
+
+# Prints N free TCP ports on 127.0.0.1 (asked of the kernel, then released), separated by spaces.
+kb_free_ports() {
+  node -e '
+const net = require("net");
+const servers = Array.from({ length: Number(process.argv[1]) }, () => net.createServer());
+Promise.all(servers.map((s) => new Promise((ok, ko) => s.once("error", ko).listen(0, "127.0.0.1", () => ok(s.address().port)))))
+  .then((ports) => { console.log(ports.join(" ")); servers.forEach((s) => s.close()); })
+  .catch((e) => { console.error(e.message); process.exit(1); });
+' "$1"
+}

@@ -2,9 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { TestingModule } from '@nestjs/testing';
 import { CommandBus } from '@nestjs/cqrs';
 import { RewrapJob, StartRewrapJobCommand } from '@keybridge/escrow';
-import { adminDatabase, createKey, GatewayClient, vaultWithOwner } from '@keybridge/testing';
+import { GatewayClient } from '@keybridge/testing';
 import { Client } from 'pg';
-import { callerOf, escrowLibrary, freePort, generateKeys, GENERATE, PrivateRedis, releaseAll, replicate, sleep, waitFor, workerEnv, Workers } from './support';
+import { callerOf, GENERATE, generateKeys, PrivateJobStack, privateJobStack, releaseAll, replicate, sleep, waitFor, Workers } from './support';
 
 /**
  * Two worker processes share one job by claiming disjoint ranges, while new deposits under the old version keep
@@ -17,32 +17,18 @@ describe('re-wrap job: two workers, deposits during the job', () => {
   let vault: string;
   let owner: GatewayClient;
   let principal: string;
-  let redis: PrivateRedis;
   let workers: Workers;
   let library: TestingModule;
   const queue = `rewrap-conc-${randomBytes(4).toString('hex')}`;
 
+  let stack: PrivateJobStack;
+
   beforeAll(async () => {
-    db = await adminDatabase();
-    ({ vault, owner } = await vaultWithOwner('pool-b', 'conc'));
-    const { rows } = await db.query<{ name: string }>(
-      'SELECT p.name FROM grants g JOIN principals p ON p.id = g.principal_id JOIN vaults v ON v.id = g.vault_id WHERE v.name = $1',
-      [vault],
-    );
-    principal = rows[0].name;
-    await createKey(owner, { vault, name: 'kek', kty: 'oct', size: 256 });
-    redis = new PrivateRedis(await freePort());
-    await redis.start();
-    workers = new Workers(workerEnv(redis.url, queue, { KEYBRIDGE_REWRAP_LEASE_SECONDS: '5' }));
-    library = await escrowLibrary(redis.url, queue, { KEYBRIDGE_REWRAP_RANGE_RECORDS: '100', KEYBRIDGE_REWRAP_SLOTS: '4' });
+    stack = await privateJobStack('pool-b', 'conc', queue, { workers: { KEYBRIDGE_REWRAP_LEASE_SECONDS: '5' }, library: { KEYBRIDGE_REWRAP_RANGE_RECORDS: '100', KEYBRIDGE_REWRAP_SLOTS: '4' } });
+    ({ db, vault, owner, principal, workers, library } = stack);
   }, 120_000);
 
-  afterAll(async () => {
-    await workers?.stopAll();
-    await library?.close();
-    await redis?.stop();
-    await db?.end();
-  }, 60_000);
+  afterAll(() => stack?.close(), 60_000);
 
   it('moves exactly the snapshot, in disjoint ranges shared by both workers; later deposits keep their wrapping', async () => {
     const originals = await generateKeys(owner, { vault, key: 'kek', bits: 128, owner: 'conc' }, 40);

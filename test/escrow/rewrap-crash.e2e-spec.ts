@@ -2,9 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { TestingModule } from '@nestjs/testing';
 import { CommandBus } from '@nestjs/cqrs';
 import { RewrapJob, StartRewrapJobCommand } from '@keybridge/escrow';
-import { adminDatabase, createKey, GatewayClient, vaultWithOwner } from '@keybridge/testing';
+import { GatewayClient } from '@keybridge/testing';
 import { Client } from 'pg';
-import { callerOf, escrowLibrary, freePort, generateKeys, PrivateRedis, releaseAll, replicate, sleep, waitFor, workerEnv, Workers } from './support';
+import { callerOf, generateKeys, PrivateJobStack, privateJobStack, PrivateRedis, releaseAll, replicate, sleep, waitFor, Workers } from './support';
 
 /**
  * Crash safety: the test's own worker processes (and its own Redis) run one job while the test SIGKILLs a worker
@@ -22,27 +22,14 @@ describe('re-wrap job under SIGKILL and a Redis restart', () => {
   let library: TestingModule;
   const queue = `rewrap-crash-${randomBytes(4).toString('hex')}`;
 
+  let stack: PrivateJobStack;
+
   beforeAll(async () => {
-    db = await adminDatabase();
-    ({ vault, owner } = await vaultWithOwner('pool-a', 'crash'));
-    const { rows } = await db.query<{ name: string }>(
-      `SELECT p.name FROM grants g JOIN principals p ON p.id = g.principal_id JOIN vaults v ON v.id = g.vault_id WHERE v.name = $1`,
-      [vault],
-    );
-    principal = rows[0].name;
-    await createKey(owner, { vault, name: 'kek', kty: 'oct', size: 256 });
-    redis = new PrivateRedis(await freePort());
-    await redis.start();
-    workers = new Workers(workerEnv(redis.url, queue));
-    library = await escrowLibrary(redis.url, queue, { KEYBRIDGE_REWRAP_RANGE_RECORDS: '150', KEYBRIDGE_REWRAP_SLOTS: '4' });
+    stack = await privateJobStack('pool-a', 'crash', queue, { library: { KEYBRIDGE_REWRAP_RANGE_RECORDS: '150', KEYBRIDGE_REWRAP_SLOTS: '4' } });
+    ({ db, vault, owner, principal, redis, workers, library } = stack);
   }, 120_000);
 
-  afterAll(async () => {
-    await workers?.stopAll();
-    await library?.close();
-    await redis?.stop();
-    await db?.end();
-  }, 60_000);
+  afterAll(() => stack?.close(), 60_000);
 
   it('completes: 0 records lost, 0 wrapped twice, ledger counts equal records moved', async () => {
     const originals = await generateKeys(owner, { vault, key: 'kek', bits: 256, owner: 'crash' }, 120);

@@ -11,7 +11,7 @@ import { HSM_PORT } from '@keybridge/hsm';
 import { FakeHsm } from '@keybridge/hsm/testing';
 import { LedgerModule } from '@keybridge/ledger';
 import { AppConfig, DatabaseModule, PlatformConfigModule } from '@keybridge/platform';
-import { GatewayClient } from '@keybridge/testing';
+import { adminDatabase, createKey, GatewayClient, vaultWithOwner } from '@keybridge/testing';
 import { Client } from 'pg';
 
 const ROOT = join(__dirname, '..', '..');
@@ -182,6 +182,55 @@ export async function callerOf(moduleRef: TestingModule, principalName: string):
   const principal = await moduleRef.get(PrincipalRepository).findByName(principalName);
   if (!principal) throw new Error(`no principal ${principalName}`);
   return callerContext(principal, `test-${randomBytes(4).toString('hex')}`);
+}
+
+/**
+ * A vault with an AES-256 `kek`, its owner, and a private Redis with the test's own workers and an in-process
+ * escrow library on a private queue: jobs run here never touch the shared stack's worker or Redis.
+ */
+export interface PrivateJobStack {
+  db: Client;
+  vault: string;
+  owner: GatewayClient;
+  principal: string;
+  redis: PrivateRedis;
+  workers: Workers;
+  library: TestingModule;
+  close(): Promise<void>;
+}
+
+export async function privateJobStack(
+  pool: string,
+  prefix: string,
+  queue: string,
+  env: { workers?: Record<string, string>; library?: Record<string, string> },
+): Promise<PrivateJobStack> {
+  const db = await adminDatabase();
+  const { vault, owner } = await vaultWithOwner(pool, prefix);
+  const { rows } = await db.query<{ name: string }>(
+    'SELECT p.name FROM grants g JOIN principals p ON p.id = g.principal_id JOIN vaults v ON v.id = g.vault_id WHERE v.name = $1',
+    [vault],
+  );
+  await createKey(owner, { vault, name: 'kek', kty: 'oct', size: 256 });
+  const redis = new PrivateRedis(await freePort());
+  await redis.start();
+  const workers = new Workers(workerEnv(redis.url, queue, env.workers));
+  const library = await escrowLibrary(redis.url, queue, env.library);
+  return {
+    db,
+    vault,
+    owner,
+    principal: rows[0].name,
+    redis,
+    workers,
+    library,
+    close: async () => {
+      await workers.stopAll();
+      await library.close();
+      await redis.stop();
+      await db.end();
+    },
+  };
 }
 
 export const GENERATE = 'mutation($i: GenerateDataKeyInput!) { generateDataKey(input: $i) { plaintext record { id kid keyVersion algorithm owner } } }';

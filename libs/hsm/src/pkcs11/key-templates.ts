@@ -6,7 +6,9 @@ type Template = pkcs11js.Template;
 
 const F4 = Buffer.from([0x01, 0x00, 0x01]);
 
-function common(request: GenerateKeyRequest): Template {
+type ObjectIdentity = Pick<GenerateKeyRequest, 'objectId' | 'label'>;
+
+function common(request: ObjectIdentity): Template {
   return [
     { type: pkcs11js.CKA_TOKEN, value: true },
     { type: pkcs11js.CKA_ID, value: Buffer.from(request.objectId, 'hex') },
@@ -25,6 +27,21 @@ function protection(request: GenerateKeyRequest): Template {
   return template;
 }
 
+/** The public half's token object without its key-type members (generated and imported keys alike). */
+export function publicKeyTemplate(target: ObjectIdentity & Pick<GenerateKeyRequest, 'usage'>): Template {
+  const { usage } = target;
+  return [
+    { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_PUBLIC_KEY },
+    ...common(target),
+    { type: pkcs11js.CKA_PRIVATE, value: false },
+    // Every usage explicitly: SoftHSM defaults CKA_ENCRYPT/CKA_WRAP (and CKA_DECRYPT/CKA_UNWRAP) to true otherwise.
+    { type: pkcs11js.CKA_ENCRYPT, value: usage.encrypt },
+    { type: pkcs11js.CKA_WRAP, value: usage.wrap },
+    { type: pkcs11js.CKA_VERIFY, value: usage.verify },
+    { type: pkcs11js.CKA_DERIVE, value: false },
+  ];
+}
+
 export interface KeyPairTemplates {
   mechanism: pkcs11js.Mechanism;
   publicTemplate: Template;
@@ -34,16 +51,7 @@ export interface KeyPairTemplates {
 export function keyPairTemplates(request: GenerateKeyRequest): KeyPairTemplates {
   const { spec, usage } = request;
   if (spec.kty === 'oct') throw new Error('not a key pair');
-  const publicTemplate: Template = [
-    { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_PUBLIC_KEY },
-    ...common(request),
-    { type: pkcs11js.CKA_PRIVATE, value: false },
-    // Every usage explicitly: SoftHSM defaults CKA_ENCRYPT/CKA_WRAP (and CKA_DECRYPT/CKA_UNWRAP) to true otherwise.
-    { type: pkcs11js.CKA_ENCRYPT, value: usage.encrypt },
-    { type: pkcs11js.CKA_WRAP, value: usage.wrap },
-    { type: pkcs11js.CKA_VERIFY, value: usage.verify },
-    { type: pkcs11js.CKA_DERIVE, value: false },
-  ];
+  const publicTemplate = publicKeyTemplate(request);
   const privateTemplate: Template = [
     { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_PRIVATE_KEY },
     ...common(request),

@@ -8,6 +8,7 @@ import { describeSpec, IMPORT_RSA_BITS } from '../import-rules';
 import { ckrName } from './ckr';
 import { toHsmError } from './hsm-error.mapper';
 import { toPkcs11Mechanism } from './mechanisms';
+import { publicKeyTemplate } from './key-templates';
 import { KeyObjects, readUlong } from './object-handle.cache';
 
 type Template = pkcs11js.Template;
@@ -311,18 +312,7 @@ async function signatureVerifies(s: ImportSession, object: Buffer, declared: Pub
 }
 
 function publicTemplate(target: ImportTarget, jwk: PublicKeyJwk): Template {
-  const { usage } = target;
-  const template: Template = [
-    { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_PUBLIC_KEY },
-    { type: pkcs11js.CKA_TOKEN, value: true },
-    { type: pkcs11js.CKA_ID, value: Buffer.from(target.objectId, 'hex') },
-    { type: pkcs11js.CKA_LABEL, value: target.label },
-    { type: pkcs11js.CKA_PRIVATE, value: false },
-    { type: pkcs11js.CKA_ENCRYPT, value: usage.encrypt },
-    { type: pkcs11js.CKA_WRAP, value: usage.wrap },
-    { type: pkcs11js.CKA_VERIFY, value: usage.verify },
-    { type: pkcs11js.CKA_DERIVE, value: false },
-  ];
+  const template = publicKeyTemplate(target);
   if (jwk.kty === 'RSA') {
     template.push(
       { type: pkcs11js.CKA_KEY_TYPE, value: pkcs11js.CKK_RSA },
