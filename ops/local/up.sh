@@ -295,6 +295,9 @@ const pools = [soft("pool-a"), soft("pool-b"), {
   name: "pool-n", vendor: "nss", module: e.NSS_MODULE, tokenLabel: "NSS Certificate DB",
   libraryParameters: `configdir=\x27sql:${e.NSS_DIR}\x27 certPrefix=\x27\x27 keyPrefix=\x27\x27 secmod=\x27secmod.db\x27 flags=`,
   pin: { file: `${e.SECRETS}/pool-n.pin` },
+  // NSS softokn has no security officer and does not enforce CKA_WRAP_WITH_TRUSTED: exportable keys here are
+  // protected by the PIN only. Allowed in the local stack so NSS can be a transfer/backup source (docs/transfer.md).
+  allowPinOnlyExport: true,
 }];
 require("fs").writeFileSync(e.OUT, JSON.stringify({ pools }, null, 2) + "\n");
 '

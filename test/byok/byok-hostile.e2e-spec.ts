@@ -161,7 +161,6 @@ describe('hostile BYOK imports on pool-n (NSS)', () => {
   it.each([
     ['a SHA-1 blob declared SHA-256', { oaepHash: 'SHA-256' }, 'SHA-1', 'BLOB_INTEGRITY_FAILED'],
     ['a secp256k1 key (the module has no secp256k1)', { kty: 'EC', size: null, curve: 'secp256k1', publicKey: pem(generateKeyPairSync('ec', { namedCurve: 'secp256k1' }).publicKey) }, 'SHA-1', 'UNSUPPORTED_BY_HSM'],
-    ['an exportable key (the module does not enforce CKA_WRAP_WITH_TRUSTED)', { exportable: true }, 'SHA-1', 'UNSUPPORTED_BY_HSM'],
   ] as const)('%s is %s', async (_title, extra, hash, code) => {
     const name = `h-${randomBytes(4).toString('hex')}`;
     const blob = wrapForImport(createPublicKey(tk.publicKeyPem), randomBytes(32), hash);

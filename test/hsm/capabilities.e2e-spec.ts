@@ -26,7 +26,8 @@ describe('the adapter acts on the capability data', () => {
   const keys: Record<string, { rsa: HsmKeyRef; aes: HsmKeyRef; rsaJwk: PublicKeyJwk }> = {};
 
   beforeAll(async () => {
-    hsm = await GrapheneHsmAdapter.open([soft, nss]);
+    // The refusal of exportable keys is what an NSS pool does without allowPinOnlyExport.
+    hsm = await GrapheneHsmAdapter.open([soft, { ...nss, allowPinOnlyExport: false }]);
     for (const pool of [soft, nss]) {
       const rsa = await hsm.generateKey({ pool: pool.name, objectId: newObjectId(), label: 'kb-test-caps', spec: { kty: 'RSA', bits: 2048 }, usage: ALL_RSA, exportable: false });
       const aes = await hsm.generateKey({ pool: pool.name, objectId: newObjectId(), label: 'kb-test-caps', spec: { kty: 'oct', bits: 256 }, usage: AES_USAGE, exportable: false });

@@ -44,12 +44,17 @@ describe('HSM objects behind gateway keys, seen by pkcs11-tool', () => {
     expect(access(secret)).toEqual(expect.arrayContaining(['sensitive', 'extractable']));
   });
 
-  it('refuses exportable keys on a pool whose module does not enforce CKA_WRAP_WITH_TRUSTED (NSS)', async () => {
+  it('creates exportable keys on NSS only because the local pool allows PIN-only export, and the pool says so', async () => {
     const nss = await vaultWithOwner('pool-n', 'objects-nss');
     const result = await nss.owner.request('mutation($v: String!) { createKey(input: { vault: $v, name: "exp", kty: "oct", exportable: true }) { kid } }', {
       v: nss.vault,
     });
-    expect(result.errors?.[0].extensions?.code).toBe('UNSUPPORTED_BY_HSM');
+    expect(result.errors).toBeUndefined();
+    const { pools } = await nss.owner.data<{ pools: Array<{ name: string; exportPolicy: string; securityOfficerConfigured: boolean }> }>(
+      '{ pools { name exportPolicy securityOfficerConfigured } }',
+    );
+    expect(pools.find((p) => p.name === 'pool-n')).toEqual({ name: 'pool-n', exportPolicy: 'pinOnly', securityOfficerConfigured: false });
+    expect(pools.find((p) => p.name === 'pool-a')).toEqual({ name: 'pool-a', exportPolicy: 'trusted', securityOfficerConfigured: true });
   });
 
   it('destroys every version\'s objects on purge', async () => {

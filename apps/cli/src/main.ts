@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { ConfigError } from '@keybridge/platform';
 import { bootstrapAdmin } from './commands/bootstrap-admin';
 import { byokWrap } from './commands/byok-wrap';
+import { custodianDecryptShare } from './commands/custodian-decrypt-share';
 import { ledgerExport } from './commands/ledger-export';
 import { ledgerVerify } from './commands/ledger-verify';
 import { migrate } from './commands/migrate';
@@ -17,7 +18,10 @@ const USAGE = `usage: keybridge <command>
   byok wrap --transport-key transport.json|transport.pem [--verify-attestation attestation-key.pem]
             --key key.pem|key.der|key.bin [--hash sha1|sha256] [--format byok|raw] --out FILE [--kid KID]
                                            customer side of BYOK: verify the transport key's attestation and
-                                           expiry, wrap the key (RSA-OAEP + AES-KWP) as an Azure .byok or raw blob`;
+                                           expiry, wrap the key (RSA-OAEP + AES-KWP) as an Azure .byok or raw blob
+  custodian decrypt-share --share share.json --key custodian-private.pem --out FILE|- [--passphrase-env VAR]
+                                           custodian side of a security domain: decrypt your share (RSA-OAEP-SHA-256)
+                                           into the decrypted-share JSON for the gateway, written 0600`;
 
 function option(args: string[], name: string): string | undefined {
   const i = args.indexOf(name);
@@ -69,6 +73,11 @@ async function main(args: string[]): Promise<number> {
         format: option(args, '--format') ?? 'byok',
         kid: option(args, '--kid'),
       });
+    }
+    case 'custodian': {
+      const [share, key, out] = ['--share', '--key', '--out'].map((name) => option(args, name));
+      if (args[1] !== 'decrypt-share' || !share || !key || !out) break;
+      return custodianDecryptShare({ share, key, out, passphraseEnv: option(args, '--passphrase-env') });
     }
   }
   console.error(USAGE);

@@ -31,11 +31,17 @@ import { SessionPool } from './pkcs11/session.pool';
 import type { ImportWrappedKeyRequest } from './hsm.port';
 import { checkImport } from './import-rules';
 import { importWrappedKey, readPublicKey } from './pkcs11/wrapped-key-import';
+import { destroyQuietly as destroyExportObject, makeWrappedEphemeral, wrapUnderEphemeral } from './pkcs11/key-export';
+import { checkExport } from './export-rules';
+import { exportPolicyOf } from './mechanism-rules';
+import type { ExportedKeys, ExportKeysRequest, ExportPolicy } from './hsm.port';
 
 interface PoolRuntime {
   name: string;
   tokenLabel: string;
   caps: PoolCapabilities;
+  config: PoolConfig;
+  exportPolicy: ExportPolicy;
   lib: pkcs11js.PKCS11;
   module: LoadedModule;
   sessions: SessionPool;
@@ -86,6 +92,8 @@ export class GrapheneHsmAdapter implements HsmPort {
             name: config.name,
             tokenLabel: config.tokenLabel,
             caps: capabilitiesForVendor(config.vendor),
+            config,
+            exportPolicy: exportPolicyOf(capabilitiesForVendor(config.vendor), config.allowPinOnlyExport),
             lib: module.lib,
             module,
             sessions,
@@ -104,7 +112,13 @@ export class GrapheneHsmAdapter implements HsmPort {
   }
 
   pools(): PoolInfo[] {
-    return [...this.runtimes.values()].map((r) => ({ name: r.name, tokenLabel: r.tokenLabel, capabilities: r.caps }));
+    return [...this.runtimes.values()].map((r) => ({
+      name: r.name,
+      tokenLabel: r.tokenLabel,
+      capabilities: r.caps,
+      exportPolicy: r.exportPolicy,
+      securityOfficerConfigured: r.config.soPin !== undefined,
+    }));
   }
 
   capabilities(pool: string): PoolCapabilities {
@@ -129,7 +143,7 @@ export class GrapheneHsmAdapter implements HsmPort {
     const { spec } = request;
     const label = spec.kty === 'EC' ? `EC/${spec.curve}` : `${spec.kty === 'RSA' ? 'RSA' : 'AES'}/${spec.bits}`;
     return this.call(request.pool, 'generateKey', label, async (rt) => {
-      checkKeySpec(rt.name, rt.caps, request);
+      checkKeySpec(rt.name, rt.caps, request, rt.exportPolicy);
       const ref: HsmKeyRef = { pool: rt.name, objectId: request.objectId };
       return rt.sessions.use(async (session) => {
         if (rt.cache.findHandles(session, request.objectId).length > 0) {
@@ -201,7 +215,7 @@ export class GrapheneHsmAdapter implements HsmPort {
           throw new HsmError(HsmErrorCode.HSM_OPERATION_NOT_PERMITTED, `pool ${rt.name}: a transport key is an RSA key`, { pool: rt.name });
         }
         const unwrapping = usable(rt, transport.key, 'unwrap');
-        checkImport(rt.name, rt.caps, request, transport.modulusBytes);
+        checkImport(rt.name, rt.caps, rt.exportPolicy, request, transport.modulusBytes);
         if (rt.cache.findHandles(session, objectId).length > 0) {
           // NSS derives handles from CKA_ID and would silently merge two keys with one id.
           throw new HsmError(HsmErrorCode.HSM_INVALID_INPUT, `pool ${rt.name}: objectId is already in use`, { pool: rt.name });
@@ -221,6 +235,73 @@ export class GrapheneHsmAdapter implements HsmPort {
     return this.call(ref.pool, 'publicKeyOf', 'none', async (rt) =>
       this.withKey(rt, ref, async (session, key) => readPublicKey(rt.lib, session, key)),
     );
+  }
+
+  // --- export (transfer, backup) ------------------------------------------------------------------------------------
+
+  async exportKeys(request: ExportKeysRequest): Promise<ExportedKeys> {
+    return this.call(request.pool, 'exportKeys', `RSA_OAEP/${request.oaepHash}+AES_KEY_WRAP_PAD`, async (rt) => {
+      checkExport(rt.name, rt.caps, rt.exportPolicy, rt.config.soPin !== undefined, request);
+      const objectIds = request.keys.map((ref) => checkObjectId(rt, ref));
+      const trusted = rt.exportPolicy === 'trusted';
+      const run = async (session: Buffer): Promise<ExportedKeys> => {
+        const s = { lib: rt.lib, session, caps: rt.caps, pool: rt.name };
+        let made: { ephemeral: Buffer; wrapped: Buffer } | undefined;
+        if (trusted) await this.asSecurityOfficer(rt, session, async () => void (made = await makeWrappedEphemeral(s, request, true)));
+        else made = await makeWrappedEphemeral(s, request, false);
+        const { ephemeral, wrapped } = made as { ephemeral: Buffer; wrapped: Buffer };
+        try {
+          const handles = objectIds.map((objectId) => {
+            rt.cache.invalidate(objectId);
+            const key = rt.cache.resolve(session, objectId)?.key;
+            if (!key) throw notFound(rt, { pool: rt.name, objectId });
+            return key.handle;
+          });
+          return { wrappedEphemeral: wrapped, wrappedKeys: await wrapUnderEphemeral(s, ephemeral, handles), securityOfficerUsed: trusted };
+        } finally {
+          destroyExportObject(s, ephemeral);
+        }
+      };
+      // The security officer's login is the token's for the whole process: nothing else may run on the pool meanwhile.
+      return trusted ? rt.sessions.exclusive(run) : rt.sessions.use(run);
+    });
+  }
+
+  async keyCheckValue(ref: HsmKeyRef): Promise<Buffer> {
+    return this.call(ref.pool, 'keyCheckValue', 'AES_ECB', async (rt) =>
+      this.withKey(rt, ref, async (session, key) => {
+        if (key.kty !== 'oct') throw new HsmError(HsmErrorCode.HSM_OPERATION_NOT_PERMITTED, `pool ${rt.name}: a key check value is for AES keys`, { pool: rt.name });
+        const object = usable(rt, key.key, 'encrypt');
+        rt.lib.C_EncryptInit(session, { mechanism: pkcs11js.CKM_AES_ECB }, object.handle);
+        return rt.lib.C_EncryptAsync(session, Buffer.alloc(16), Buffer.alloc(32));
+      }),
+    );
+  }
+
+  /**
+   * Logs the user out and the security officer in on the pool's token, runs fn, and logs the user back in on every
+   * path. The caller holds the whole pool (SessionPool.exclusive). A logout invalidates private objects' handles.
+   */
+  private async asSecurityOfficer(rt: PoolRuntime, session: Buffer, fn: () => Promise<void>): Promise<void> {
+    const soPin = rt.config.soPin;
+    if (!soPin) throw new HsmError(HsmErrorCode.SECURITY_OFFICER_REQUIRED, `pool ${rt.name} has no soPin configured`, { pool: rt.name });
+    rt.lib.C_Logout(session);
+    rt.cache.clear();
+    try {
+      try {
+        rt.lib.C_Login(session, pkcs11js.CKU_SO, readSecret(soPin, `pool ${rt.name} SO PIN`));
+      } catch (error) {
+        const ckr = ckrName(error) ?? 'none';
+        throw new HsmError(HsmErrorCode.SECURITY_OFFICER_REQUIRED, `pool ${rt.name}: the security officer could not log in (${ckr})`, { pool: rt.name, ckr });
+      }
+      try {
+        await fn();
+      } finally {
+        logoutQuietly(rt.lib, session);
+      }
+    } finally {
+      loginUser(rt, session);
+    }
   }
 
   // --- end of BYOK import ------------------------------------------------------------------------------------------
@@ -556,6 +637,26 @@ function readBool(lib: pkcs11js.PKCS11, session: Buffer, handle: Buffer, type: n
   } catch (error) {
     if (ckrName(error) === 'CKR_ATTRIBUTE_TYPE_INVALID') return false;
     throw error;
+  }
+}
+
+function logoutQuietly(lib: pkcs11js.PKCS11, session: Buffer): void {
+  try {
+    lib.C_Logout(session);
+  } catch {
+    // not logged in: nothing to undo
+  }
+}
+
+/** Back to the user after security-officer steps; a pool whose user cannot log in again reports it in health(). */
+function loginUser(rt: PoolRuntime, session: Buffer): void {
+  try {
+    rt.lib.C_Login(session, pkcs11js.CKU_USER, readSecret(rt.config.pin, `pool ${rt.name} PIN`));
+  } catch (error) {
+    if (ckrName(error) === 'CKR_USER_ALREADY_LOGGED_IN') return;
+    throw new HsmError(HsmErrorCode.HSM_ERROR, `pool ${rt.name}: the user could not log in again after security-officer steps`, { pool: rt.name });
+  } finally {
+    rt.cache.clear();
   }
 }
 

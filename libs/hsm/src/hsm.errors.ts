@@ -12,6 +12,10 @@ export enum HsmErrorCode {
   HSM_OPERATION_NOT_PERMITTED = 'HSM_OPERATION_NOT_PERMITTED',
   /** Ciphertext, wrapped key or signature input rejected by the module (integrity or length). */
   HSM_INVALID_INPUT = 'HSM_INVALID_INPUT',
+  /** Exporting from this pool needs its security-officer credential, and none is configured. */
+  SECURITY_OFFICER_REQUIRED = 'SECURITY_OFFICER_REQUIRED',
+  /** The key (non-exportable) or the pool (export policy 'refused') does not allow the key to leave. */
+  EXPORT_REFUSED = 'EXPORT_REFUSED',
   /** Anything else the module returned; the CKR_ name is in details, never data. */
   HSM_ERROR = 'HSM_ERROR',
 }

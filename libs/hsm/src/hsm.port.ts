@@ -151,12 +151,50 @@ export interface PoolCapabilities {
    * the unwrap; 0 when none is needed. NSS softokn 3.87: CKA_NSS_DB (0xD5A0DB00), else CKR_TEMPLATE_INCOMPLETE.
    */
   ecUnwrapPublicValueAttribute: number;
+  /**
+   * The module has a security-officer role that alone can set CKA_TRUSTED (SoftHSM 2.6.1). NSS softokn 3.87 answers
+   * CKU_SO with CKR_USER_TYPE_INVALID and lets any user create "trusted" keys, so it has none.
+   */
+  securityOfficer: boolean;
+}
+
+/**
+ * How keys of a pool may leave it wrapped (transfer, backup). 'trusted': exportable keys carry
+ * CKA_WRAP_WITH_TRUSTED and only a security-officer session can make the key that wraps them. 'pinOnly': the module
+ * enforces no such rule and the operator allowed exportable keys anyway (pool option allowPinOnlyExport), so any
+ * PIN holder could read them out. 'refused': exportable keys cannot be created in the pool.
+ */
+export type ExportPolicy = 'trusted' | 'pinOnly' | 'refused';
+
+export interface ExportKeysRequest {
+  pool: string;
+  /** The private (RSA, EC) or secret (AES) objects to wrap; all in `pool`, all exportable. */
+  keys: HsmKeyRef[];
+  /** The receiving side's RSA public key (a transport key or a security domain key); its private half unwraps. */
+  recipient: PublicKeyJwk;
+  /** Must be one that both this pool and the recipient's pool can do (negotiated from capabilities). */
+  oaepHash: OaepHash;
+}
+
+/**
+ * One ephemeral AES-256 key E made inside the source HSM: `wrappedEphemeral` = RSA-OAEP(recipient, E), and for each
+ * requested key RFC 5649 AES-KWP(E, key). `wrappedEphemeral || wrappedKeys[i]` is a CKM_RSA_AES_KEY_WRAP blob that
+ * importWrappedKey accepts with the recipient's private key as transport key.
+ */
+export interface ExportedKeys {
+  wrappedEphemeral: Buffer;
+  wrappedKeys: Buffer[];
+  /** Whether a security-officer session made E (policy 'trusted'); the caller records that use in the ledger. */
+  securityOfficerUsed: boolean;
 }
 
 export interface PoolInfo {
   name: string;
   tokenLabel: string;
   capabilities: PoolCapabilities;
+  exportPolicy: ExportPolicy;
+  /** A security-officer PIN source is configured (needed to export under policy 'trusted'). */
+  securityOfficerConfigured: boolean;
 }
 
 export interface PoolHealth {
@@ -210,6 +248,19 @@ export interface HsmPort {
    * a public object (C_CreateObject) like generated keys. Failures of the blob are HsmImportError; nothing stays.
    */
   importWrappedKey(request: ImportWrappedKeyRequest): Promise<GeneratedKey>;
+  /**
+   * Wraps exportable keys for another HSM without their plaintext entering the process (see ExportedKeys). Under
+   * policy 'trusted' it briefly takes the whole pool: logs the user out, logs the security officer in to make a
+   * trusted, session-only E and the trusted recipient object, logs the SO out and the user back in, then wraps the
+   * keys with E; E is destroyed on every path. Throws HsmError SECURITY_OFFICER_REQUIRED without an SO PIN source,
+   * and EXPORT_REFUSED for non-exportable keys or policy 'refused'.
+   */
+  exportKeys(request: ExportKeysRequest): Promise<ExportedKeys>;
+  /**
+   * Key check value of an AES key: AES-ECB of one zero block, computed in the HSM (the first 3 bytes are the
+   * traditional KCV). Equal values in two pools prove the same key without revealing it.
+   */
+  keyCheckValue(ref: HsmKeyRef): Promise<Buffer>;
   /** Public part of an RSA or EC key, read from its HSM objects; undefined for secret keys. */
   publicKeyOf(ref: HsmKeyRef): Promise<PublicKeyJwk | undefined>;
 

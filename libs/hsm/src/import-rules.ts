@@ -1,5 +1,5 @@
 import { HsmError, HsmErrorCode, HsmImportError } from './hsm.errors';
-import { ImportWrappedKeyRequest, KeySpec, PoolCapabilities } from './hsm.port';
+import { ExportPolicy, ImportWrappedKeyRequest, KeySpec, PoolCapabilities } from './hsm.port';
 import { checkKeySpec } from './mechanism-rules';
 
 /** RSA moduli Keybridge accepts in an imported key (and as a transport key). */
@@ -16,7 +16,7 @@ export function describeSpec(spec: KeySpec): string {
  * refuse the same requests the same way: the pool can unwrap this OAEP hash and RFC 5649, can hold the declared key,
  * and the blob has the CKM_RSA_AES_KEY_WRAP shape for this transport key (`modulusBytes`).
  */
-export function checkImport(pool: string, caps: PoolCapabilities, request: ImportWrappedKeyRequest, modulusBytes: number): void {
+export function checkImport(pool: string, caps: PoolCapabilities, exportPolicy: ExportPolicy, request: ImportWrappedKeyRequest, modulusBytes: number): void {
   const { target, blob } = request;
   if (request.transportKey.pool !== pool) {
     throw new HsmError(HsmErrorCode.HSM_INVALID_INPUT, `pool ${pool}: the transport key must be in the pool the key is imported into`, { pool });
@@ -27,7 +27,7 @@ export function checkImport(pool: string, caps: PoolCapabilities, request: Impor
   if (!caps.aesKeyWrapPadMechanism) {
     throw new HsmError(HsmErrorCode.UNSUPPORTED_BY_HSM, `pool ${pool}: its HSM cannot do AES key wrap with padding (RFC 5649)`, { pool });
   }
-  checkKeySpec(pool, caps, { pool, ...target });
+  checkKeySpec(pool, caps, { pool, ...target }, exportPolicy);
   if (target.spec.kty === 'EC' && target.publicJwk && (target.publicJwk.kty !== 'EC' || target.publicJwk.crv !== target.spec.curve)) {
     throw new HsmImportError('publicKeyMismatch', `the declared public key is not an ${describeSpec(target.spec)} key`, { pool });
   }

@@ -11,3 +11,5 @@ export * from './capabilities/capability.probe';
 export { mechanismLabel } from './mechanism-rules';
 export * from './baseline/raw-baseline';
 export * from './baseline/raw-rewrap';
+export { checkExport, negotiateOaepHash } from './export-rules';
+export { exportPolicyOf } from './mechanism-rules';

@@ -2,8 +2,8 @@ import { GENERIC_CAPABILITIES } from './capabilities/generic';
 import { NSS_CAPABILITIES } from './capabilities/nss';
 import { SOFTHSM2_CAPABILITIES } from './capabilities/softhsm2';
 import { HsmErrorCode } from './hsm.errors';
-import { GenerateKeyRequest, HsmMechanism } from './hsm.port';
-import { checkInput, checkKeySpec, checkKeyType, checkMechanism, signatureLengthFits } from './mechanism-rules';
+import { GenerateKeyRequest, HsmMechanism, PoolCapabilities } from './hsm.port';
+import { checkInput, checkKeySpec, checkKeyType, checkMechanism, exportPolicyOf, signatureLengthFits } from './mechanism-rules';
 
 const request = (over: Partial<GenerateKeyRequest>): GenerateKeyRequest => ({
   pool: 'p',
@@ -46,12 +46,13 @@ describe('checkKeySpec', () => {
     ['secp256k1 on NSS', NSS_CAPABILITIES, request({ spec: { kty: 'EC', curve: 'secp256k1' }, usage: { ...request({}).usage, encrypt: false, decrypt: false, wrap: false, unwrap: false } }), HsmErrorCode.UNSUPPORTED_BY_HSM],
     ['exportable on NSS', NSS_CAPABILITIES, request({ exportable: true }), HsmErrorCode.UNSUPPORTED_BY_HSM],
     ['exportable on SoftHSM', SOFTHSM2_CAPABILITIES, request({ exportable: true }), undefined],
+    ['exportable on NSS with allowPinOnlyExport', NSS_CAPABILITIES, request({ exportable: true }), undefined, true],
     ['RSA-1024', GENERIC_CAPABILITIES, request({ spec: { kty: 'RSA', bits: 1024 as 2048 } }), HsmErrorCode.UNSUPPORTED_BY_HSM],
     ['AES that signs', GENERIC_CAPABILITIES, request({ usage: { ...request({}).usage, sign: true } }), HsmErrorCode.HSM_INVALID_INPUT],
     ['upper-case objectId', GENERIC_CAPABILITIES, request({ objectId: 'AB' }), HsmErrorCode.HSM_INVALID_INPUT],
     ['odd-length objectId', GENERIC_CAPABILITIES, request({ objectId: 'abc' }), HsmErrorCode.HSM_INVALID_INPUT],
-  ] as const)('%s', (_case, caps, req, expected) => {
-    expect(code(() => checkKeySpec('p', caps, req))).toBe(expected);
+  ] as Array<[string, PoolCapabilities, GenerateKeyRequest, HsmErrorCode | undefined, boolean?]>)('%s', (_case, caps, req, expected, allowPinOnlyExport = false) => {
+    expect(code(() => checkKeySpec('p', caps, req, exportPolicyOf(caps, allowPinOnlyExport)))).toBe(expected);
   });
 });
 

@@ -1,6 +1,6 @@
 import { HsmError, HsmErrorCode } from './hsm.errors';
 import { CURVES } from './encoding/ec-curves';
-import { EcCurve, GenerateKeyRequest, HsmMechanism, MechanismName, PoolCapabilities } from './hsm.port';
+import { EcCurve, ExportPolicy, GenerateKeyRequest, HsmMechanism, MechanismName, PoolCapabilities } from './hsm.port';
 
 /**
  * Checks shared by the PKCS#11 adapter and the in-memory fake, so both refuse the same requests with the same
@@ -92,7 +92,13 @@ export function checkMechanism(pool: string, caps: PoolCapabilities, operation: 
   }
 }
 
-export function checkKeySpec(pool: string, caps: PoolCapabilities, request: GenerateKeyRequest): void {
+/** Vendor fact (capabilities) plus operator choice (pool option allowPinOnlyExport); see ExportPolicy. */
+export function exportPolicyOf(caps: PoolCapabilities, allowPinOnlyExport: boolean): ExportPolicy {
+  if (caps.wrapWithTrustedEnforced) return 'trusted';
+  return allowPinOnlyExport ? 'pinOnly' : 'refused';
+}
+
+export function checkKeySpec(pool: string, caps: PoolCapabilities, request: GenerateKeyRequest, exportPolicy: ExportPolicy): void {
   const { spec, usage } = request;
   if (spec.kty === 'RSA' && !caps.rsaBits.includes(spec.bits)) throw unsupported(pool, `generate RSA-${spec.bits} keys`);
   if (spec.kty === 'EC' && !caps.curves.includes(spec.curve)) throw unsupported(pool, `generate EC ${spec.curve} keys`);
@@ -101,8 +107,8 @@ export function checkKeySpec(pool: string, caps: PoolCapabilities, request: Gene
     throw invalid(pool, 'EC keys can only sign and verify');
   }
   if (spec.kty === 'oct' && (usage.sign || usage.verify)) throw invalid(pool, 'AES keys cannot sign or verify');
-  if (request.exportable && !caps.wrapWithTrustedEnforced) {
-    throw unsupported(pool, 'keep an exportable key exportable only to trusted keys (CKA_WRAP_WITH_TRUSTED is not enforced)');
+  if (request.exportable && exportPolicy === 'refused') {
+    throw unsupported(pool, 'keep an exportable key exportable only to trusted keys (CKA_WRAP_WITH_TRUSTED is not enforced; see the pool option allowPinOnlyExport)');
   }
   if (!/^(?:[0-9a-f]{2}){1,64}$/.test(request.objectId)) throw invalid(pool, 'objectId must be 1 to 64 bytes of lower-case hex');
 }

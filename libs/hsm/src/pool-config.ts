@@ -20,6 +20,11 @@ const poolSchema = z
     /** Set in process.env before the module is loaded (e.g. SOFTHSM2_CONF). */
     environment: z.record(z.string(), z.string()).default({}),
     sessions: z.number().int().min(1).max(256).default(8),
+    /**
+     * For modules that do not enforce CKA_WRAP_WITH_TRUSTED (NSS softokn): allow exportable keys anyway, knowing any
+     * PIN holder of the token could read them out. Without it such pools refuse exportable keys.
+     */
+    allowPinOnlyExport: z.boolean().default(false),
   })
   .strict();
 

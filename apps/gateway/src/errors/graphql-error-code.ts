@@ -31,6 +31,8 @@ export function graphqlErrorCode(code: DomainErrorCode): string {
     case KeyErrorCode.DECRYPTION_FAILED:
     case HsmErrorCode.UNSUPPORTED_BY_HSM:
     case HsmErrorCode.POOL_NOT_FOUND:
+    case HsmErrorCode.SECURITY_OFFICER_REQUIRED:
+    case HsmErrorCode.EXPORT_REFUSED:
     case LedgerErrorCode.LEDGER_UNAVAILABLE:
     case LedgerErrorCode.CHECKPOINT_NOT_FOUND:
     case LedgerErrorCode.LEDGER_ENTRY_NOT_FOUND:

@@ -34,6 +34,8 @@ const REASON: Record<HsmErrorCode, RewrapFailureReason> = {
   [HsmErrorCode.UNSUPPORTED_BY_HSM]: RewrapFailureReason.UNSUPPORTED_BY_HSM,
   [HsmErrorCode.POOL_NOT_FOUND]: RewrapFailureReason.HSM_ERROR,
   [HsmErrorCode.HSM_ERROR]: RewrapFailureReason.HSM_ERROR,
+  [HsmErrorCode.SECURITY_OFFICER_REQUIRED]: RewrapFailureReason.HSM_ERROR,
+  [HsmErrorCode.EXPORT_REFUSED]: RewrapFailureReason.OPERATION_NOT_PERMITTED,
 };
 
 /**

@@ -17,6 +17,8 @@ const ITEM_CODE: Record<HsmErrorCode, string> = {
   [HsmErrorCode.POOL_NOT_FOUND]: 'HSM_ERROR',
   [HsmErrorCode.HSM_OBJECT_NOT_FOUND]: 'HSM_ERROR',
   [HsmErrorCode.HSM_ERROR]: 'HSM_ERROR',
+  [HsmErrorCode.SECURITY_OFFICER_REQUIRED]: 'SECURITY_OFFICER_REQUIRED',
+  [HsmErrorCode.EXPORT_REFUSED]: 'EXPORT_REFUSED',
 };
 
 @CommandHandler(RewrapWrappedKeysCommand)

@@ -84,6 +84,7 @@ export class CapabilityProbe {
       aesBits: ([128, 192, 256] as AesBits[]).filter((bits) => this.attempt((session) => this.generatesAes(session, bits))),
       aesKeyWrapPadUnaligned: kwp !== 0 && this.wrapMatches(aes, kwp, randomBytes(20), 'id-aes256-wrap-pad', aesValue, KWP_IV),
       wrapWithTrustedEnforced: this.wrapWithTrustedEnforced(aes, kwp),
+      securityOfficer: this.hasSecurityOfficer(),
       maxUnwrapValueBytes: UNWRAP_SIZES.find((size) => this.unwrapsValueOf(aes, aesValue, kwp, size)) ?? 0,
       integrityFailureCkrs: this.integrityFailureCkrs(aes, aesValue, kwp, rsa),
       ecUnwrapPublicValueAttribute: this.ecUnwrapPublicValueAttribute(aes, aesValue, kwp),
@@ -258,6 +259,18 @@ export class CapabilityProbe {
     return readUlong(length.value) === bits / 8;
   }
 
+  /** Only a security officer may set CKA_TRUSTED: a user's attempt is refused (SoftHSM), or accepted (NSS softokn). */
+  private hasSecurityOfficer(): boolean {
+    try {
+      this.create([...this.secret(pkcs11js.CKK_AES), { type: pkcs11js.CKA_VALUE, value: randomBytes(32) }, { type: pkcs11js.CKA_TRUSTED, value: true }]);
+      return false;
+    } catch (error) {
+      const ckr = ckrName(error);
+      if (ckr === 'CKR_ATTRIBUTE_READ_ONLY' || ckr === 'CKR_USER_NOT_LOGGED_IN' || ckr === 'CKR_TEMPLATE_INCONSISTENT') return true;
+      throw error;
+    }
+  }
+
   private wrapWithTrustedEnforced(wrappingKey: Buffer, kwp: number): boolean {
     const guarded = this.create([
       ...this.secret(pkcs11js.CKK_AES),
@@ -349,6 +362,7 @@ export class CapabilityProbe {
       aesBits: [],
       aesKeyWrapPadUnaligned: false,
       wrapWithTrustedEnforced: false,
+      securityOfficer: false,
       maxUnwrapValueBytes: 0,
       integrityFailureCkrs: [],
       ecUnwrapPublicValueAttribute: 0,

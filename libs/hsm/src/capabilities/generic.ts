@@ -20,5 +20,6 @@ export const GENERIC_CAPABILITIES: PoolCapabilities = {
   wrapWithTrustedEnforced: true,
   maxUnwrapValueBytes: 4096,
   integrityFailureCkrs: [],
+  securityOfficer: true,
   ecUnwrapPublicValueAttribute: 0,
 };

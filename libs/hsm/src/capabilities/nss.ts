@@ -21,5 +21,6 @@ export const NSS_CAPABILITIES: PoolCapabilities = {
   maxUnwrapValueBytes: 256,
   // An RSA block numerically at or above the modulus (e.g. made for another key) is CKR_ARGUMENTS_BAD.
   integrityFailureCkrs: ['CKR_ARGUMENTS_BAD'],
+  securityOfficer: false,
   ecUnwrapPublicValueAttribute: 0xd5a0db00,
 };

@@ -17,5 +17,6 @@ export const SOFTHSM2_CAPABILITIES: PoolCapabilities = {
   wrapWithTrustedEnforced: true,
   maxUnwrapValueBytes: 4096,
   integrityFailureCkrs: ['CKR_GENERAL_ERROR'],
+  securityOfficer: true,
   ecUnwrapPublicValueAttribute: 0,
 };

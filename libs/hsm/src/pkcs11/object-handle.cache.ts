@@ -71,6 +71,11 @@ export class ObjectHandleCache {
     this.entries.delete(objectId);
   }
 
+  /** After a logout every private object's handle is invalid (SoftHSM), so nothing cached can be trusted. */
+  clear(): void {
+    this.entries.clear();
+  }
+
   private find(session: Buffer, objectId: string): KeyObjects | undefined {
     const lib = this.lib;
     let result: KeyObjects | undefined;

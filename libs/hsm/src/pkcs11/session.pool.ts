@@ -17,6 +17,7 @@ export class SessionPool {
   private busy = 0;
   private closing = false;
   private drained: (() => void) | undefined;
+  private exclusiveTail: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly lib: pkcs11js.PKCS11,
@@ -52,6 +53,26 @@ export class SessionPool {
       throw error;
     } finally {
       this.release(session);
+    }
+  }
+
+  /**
+   * Runs fn while no other operation of this pool is in flight and none can start: it holds every session. For
+   * changing the token's login state (security-officer steps), which applies to all sessions of the process.
+   * Exclusive callers queue behind each other, so two can never each hold half the sessions.
+   */
+  async exclusive<T>(fn: (session: Buffer) => Promise<T>): Promise<T> {
+    const previous = this.exclusiveTail;
+    let done!: () => void;
+    this.exclusiveTail = new Promise<void>((resolve) => (done = resolve));
+    await previous;
+    const held: Buffer[] = [];
+    try {
+      for (let i = 0; i < this.size; i++) held.push(await this.acquire());
+      return await fn(held[0]);
+    } finally {
+      for (const session of held) this.release(session);
+      done();
     }
   }
 

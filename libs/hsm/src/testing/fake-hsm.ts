@@ -31,10 +31,11 @@ import {
   PublicKeyJwk,
   RewrapItemResult,
 } from '../hsm.port';
-import { checkInput, checkKeySpec, checkKeyType, checkMechanism, HsmOperation, KeyShape, signatureLengthFits } from '../mechanism-rules';
+import { checkInput, checkKeySpec, checkKeyType, checkMechanism, exportPolicyOf, HsmOperation, KeyShape, signatureLengthFits } from '../mechanism-rules';
 import { createPrivateKey, createPublicKey as createPublicKeyObject } from 'node:crypto';
 import { HsmImportError } from '../hsm.errors';
-import type { EcCurve, ImportWrappedKeyRequest } from '../hsm.port';
+import type { EcCurve, ExportedKeys, ExportKeysRequest, ImportWrappedKeyRequest } from '../hsm.port';
+import { checkExport } from '../export-rules';
 import { checkImport, describeSpec, IMPORT_RSA_BITS } from '../import-rules';
 import { pssEncode, pssVerify } from './emsa-pss';
 import { signDigest, toBig, verifyDigest } from './raw-ecdsa';
@@ -46,6 +47,10 @@ export interface FakePoolOptions {
   tokenLabel?: string;
   /** Whole or partial override of GENERIC_CAPABILITIES, e.g. SOFTHSM2_CAPABILITIES for a "softhsm2-like" pool. */
   capabilities?: Partial<PoolCapabilities>;
+  /** Pool option allowPinOnlyExport (for capabilities that do not enforce CKA_WRAP_WITH_TRUSTED). */
+  allowPinOnlyExport?: boolean;
+  /** A security-officer PIN source is configured; default true. */
+  securityOfficerConfigured?: boolean;
 }
 
 interface FakeKey extends KeyShape {
@@ -79,7 +84,14 @@ export class FakeHsm implements HsmPort {
   constructor(pools: FakePoolOptions[] = [{ name: 'pool-a' }]) {
     for (const pool of pools) {
       const capabilities = { ...GENERIC_CAPABILITIES, ...pool.capabilities };
-      this.poolsByName.set(pool.name, { info: { name: pool.name, tokenLabel: pool.tokenLabel ?? pool.name, capabilities }, keys: new Map() });
+      const info: PoolInfo = {
+        name: pool.name,
+        tokenLabel: pool.tokenLabel ?? pool.name,
+        capabilities,
+        exportPolicy: exportPolicyOf(capabilities, pool.allowPinOnlyExport ?? false),
+        securityOfficerConfigured: pool.securityOfficerConfigured ?? true,
+      };
+      this.poolsByName.set(pool.name, { info, keys: new Map() });
     }
   }
 
@@ -97,7 +109,7 @@ export class FakeHsm implements HsmPort {
 
   async generateKey(request: GenerateKeyRequest): Promise<GeneratedKey> {
     const pool = this.pool(request.pool);
-    checkKeySpec(pool.info.name, pool.info.capabilities, request);
+    checkKeySpec(pool.info.name, pool.info.capabilities, request, pool.info.exportPolicy);
     if (pool.keys.has(request.objectId)) throw invalid(pool, 'objectId is already in use');
     const { spec } = request;
     const key: FakeKey = { kty: spec.kty, spec, usage: { ...request.usage }, exportable: request.exportable };
@@ -155,7 +167,7 @@ export class FakeHsm implements HsmPort {
     if (transport.kty !== 'RSA' || !transport.usage.unwrap || !transport.privateKey || transport.modulusBytes === undefined) {
       throw new HsmError(HsmErrorCode.HSM_OPERATION_NOT_PERMITTED, `pool ${name}: the key does not permit unwrap`, { pool: name, usage: 'unwrap' });
     }
-    checkImport(name, capabilities, request, transport.modulusBytes);
+    checkImport(name, capabilities, pool.info.exportPolicy, request, transport.modulusBytes);
     objectId(pool, { pool: name, objectId: target.objectId });
     if (pool.keys.has(target.objectId)) throw invalid(pool, 'objectId is already in use');
     const k = transport.modulusBytes;
@@ -224,6 +236,37 @@ export class FakeHsm implements HsmPort {
     }
     pool.keys.set(target.objectId, key);
     return { ref: { pool: name, objectId: target.objectId }, publicJwk: key.publicJwk };
+  }
+
+  /** Same refusals as the adapter; E and the wraps are made with node:crypto (an RSA key's material as PKCS#8). */
+  async exportKeys(request: ExportKeysRequest): Promise<ExportedKeys> {
+    const pool = this.pool(request.pool);
+    const { name, capabilities } = pool.info;
+    checkExport(name, capabilities, pool.info.exportPolicy, pool.info.securityOfficerConfigured, request);
+    const materials = request.keys.map((ref) => {
+      const { key } = this.key(ref);
+      if (!key.exportable) throw new HsmError(HsmErrorCode.EXPORT_REFUSED, `pool ${name}: the HSM refuses to let the key leave (CKR_KEY_UNEXTRACTABLE)`, { pool: name });
+      return key.secret ?? (key.privateKey as KeyObject).export({ format: 'der', type: 'pkcs8' });
+    });
+    const ephemeral = randomBytes(32);
+    const wrappedEphemeral = publicEncrypt(
+      { key: createPublicKeyObject({ key: request.recipient, format: 'jwk' }), padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: oaepHash(request.oaepHash) },
+      ephemeral,
+    );
+    const wrappedKeys = materials.map((material) => {
+      const cipher = createCipheriv('id-aes256-wrap-pad', ephemeral, KWP_IV);
+      return Buffer.concat([cipher.update(material), cipher.final()]);
+    });
+    return { wrappedEphemeral, wrappedKeys, securityOfficerUsed: pool.info.exportPolicy === 'trusted' };
+  }
+
+  async keyCheckValue(ref: HsmKeyRef): Promise<Buffer> {
+    const { pool, key } = this.key(ref);
+    if (!key.secret || !key.usage.encrypt) {
+      throw new HsmError(HsmErrorCode.HSM_OPERATION_NOT_PERMITTED, `pool ${pool.info.name}: a key check value needs an AES key that may encrypt`, { pool: pool.info.name });
+    }
+    const cipher = createCipheriv(`aes-${key.secret.length * 8}-ecb`, key.secret, null).setAutoPadding(false);
+    return Buffer.concat([cipher.update(Buffer.alloc(16)), cipher.final()]);
   }
 
   async publicKeyOf(ref: HsmKeyRef): Promise<PublicKeyJwk | undefined> {

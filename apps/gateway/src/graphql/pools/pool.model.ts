@@ -17,6 +17,7 @@ export class PoolCapabilitiesModel {
   @Field({ description: 'The module enforces CKA_WRAP_WITH_TRUSTED; exportable keys are only created where it does' })
   wrapWithTrustedEnforced!: boolean;
   @Field(() => Int) maxUnwrapValueBytes!: number;
+  @Field({ description: 'The module has a security officer who alone can mark keys CKA_TRUSTED' }) securityOfficer!: boolean;
 }
 
 @ObjectType('Pool')
@@ -24,4 +25,10 @@ export class PoolModel {
   @Field() name!: string;
   @Field() tokenLabel!: string;
   @Field(() => PoolCapabilitiesModel) capabilities!: PoolCapabilitiesModel;
+  @Field({
+    description:
+      'How exportable keys leave the pool: trusted (CKA_WRAP_WITH_TRUSTED, security-officer steps), pinOnly (the module does not enforce it and the pool allows it anyway: any PIN holder could read them out), refused',
+  })
+  exportPolicy!: string;
+  @Field({ description: 'A security-officer PIN source is configured (exports under policy trusted need it)' }) securityOfficerConfigured!: boolean;
 }
