@@ -2,6 +2,7 @@ import { Foundation1763880000000 } from './1763880000000-Foundation';
 import { LedgerCheckpoints1763890000000 } from './1763890000000-LedgerCheckpoints';
 import { Byok1763900000000 } from './1763900000000-Byok';
 import { Escrow1763910000000 } from './1763910000000-Escrow';
+import { Transfer1763920000000 } from './1763920000000-Transfer';
 
 /** Every migration, in order. Hand-written and reviewed; TypeORM never synchronizes. */
-export const migrations = [Foundation1763880000000, LedgerCheckpoints1763890000000, Byok1763900000000, Escrow1763910000000];
+export const migrations = [Foundation1763880000000, LedgerCheckpoints1763890000000, Byok1763900000000, Escrow1763910000000, Transfer1763920000000];

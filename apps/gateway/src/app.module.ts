@@ -6,6 +6,7 @@ import { GraphQLModule } from '@nestjs/graphql';
 import { Authenticator, AuthModule } from '@keybridge/auth';
 import { ByokModule } from '@keybridge/byok';
 import { EscrowModule } from '@keybridge/escrow';
+import { TransferModule } from '@keybridge/transfer';
 import { HsmModule, PoolConfig } from '@keybridge/hsm';
 import { KeysModule } from '@keybridge/keys';
 import { LedgerAuditModule, LedgerModule } from '@keybridge/ledger';
@@ -18,6 +19,7 @@ import { ExplorerController } from './explorer/explorer.controller';
 import './graphql/admin/register-enums';
 import { AdminResolver } from './graphql/admin/admin.resolver';
 import { ByokResolver } from './graphql/byok/byok.resolver';
+import { TransferResolver } from './graphql/transfer/transfer.resolver';
 import { CryptoResolver } from './graphql/crypto/crypto.resolver';
 import { EscrowResolver } from './graphql/escrow/escrow.resolver';
 import { KeysResolver } from './graphql/keys/keys.resolver';
@@ -43,6 +45,7 @@ export class AppModule {
         KeysModule,
         ByokModule,
         EscrowModule,
+        TransferModule,
         GraphQLModule.forRootAsync<ApolloDriverConfig>({
           driver: ApolloDriver,
           inject: [Authenticator],
@@ -67,6 +70,7 @@ export class AppModule {
         CryptoResolver,
         PoolsResolver,
         ByokResolver,
+        TransferResolver,
         LedgerResolver,
         EscrowResolver,
         { provide: APP_GUARD, useClass: AuthenticatedGuard },

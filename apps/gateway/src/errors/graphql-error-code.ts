@@ -4,9 +4,10 @@ import { EscrowErrorCode } from '@keybridge/escrow';
 import { HsmErrorCode } from '@keybridge/hsm';
 import { KeyErrorCode } from '@keybridge/keys';
 import { LedgerErrorCode } from '@keybridge/ledger';
+import { TransferErrorCode } from '@keybridge/transfer';
 import { assertUnreachable } from '@keybridge/platform';
 
-export type DomainErrorCode = AuthErrorCode | HsmErrorCode | KeyErrorCode | LedgerErrorCode | ByokErrorCode | EscrowErrorCode;
+export type DomainErrorCode = AuthErrorCode | HsmErrorCode | KeyErrorCode | LedgerErrorCode | ByokErrorCode | EscrowErrorCode | TransferErrorCode;
 
 /** Every library's error codes, mapped once to GraphQL `extensions.code`; an unmapped code does not compile. */
 export function graphqlErrorCode(code: DomainErrorCode): string {
@@ -70,6 +71,22 @@ export function graphqlErrorCode(code: DomainErrorCode): string {
     case EscrowErrorCode.REWRAP_JOB_STATE_CONFLICT:
     case EscrowErrorCode.REWRAP_TARGET_IS_SOURCE:
     case EscrowErrorCode.WRAPPING_KEY_TYPE_INVALID:
+      return code;
+    case TransferErrorCode.KEY_NOT_EXPORTABLE:
+    case TransferErrorCode.TRANSFER_VERIFICATION_FAILED:
+    case TransferErrorCode.TRANSFER_NOT_POSSIBLE:
+    case TransferErrorCode.MIGRATION_JOB_NOT_FOUND:
+    case TransferErrorCode.SECURITY_DOMAIN_NOT_FOUND:
+    case TransferErrorCode.SECURITY_DOMAIN_ALREADY_EXISTS:
+    case TransferErrorCode.SECURITY_DOMAIN_NOT_ACTIVE:
+    case TransferErrorCode.SECURITY_DOMAIN_ALREADY_ACTIVE:
+    case TransferErrorCode.QUORUM_NOT_MET:
+    case TransferErrorCode.INVALID_SHARE:
+    case TransferErrorCode.INVALID_CUSTODIAN_KEY:
+    case TransferErrorCode.INVALID_BACKUP:
+    case TransferErrorCode.UNSUPPORTED_BACKUP_VERSION:
+    case TransferErrorCode.BACKUP_DOMAIN_MISMATCH:
+    case TransferErrorCode.VAULT_NOT_IN_SECURITY_DOMAIN:
       return code;
     default:
       return assertUnreachable(code);

@@ -1,0 +1,157 @@
+import { randomBytes } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import { GeneratedKey, HSM_PORT, HsmKeyRef, HsmPort, KeySpec, KeyUsage, negotiateOaepHash, OaepHash, PublicKeyJwk, RsaBits } from '@keybridge/hsm';
+import { TransferError, TransferErrorCode } from '../transfer.errors';
+
+/** As for generated and imported keys: every usage the type allows in the HSM; key_ops (which can change) are the gateway's. */
+export const FULL_USAGE: Record<KeySpec['kty'], KeyUsage> = {
+  RSA: { encrypt: true, decrypt: true, wrap: true, unwrap: true, sign: true, verify: true },
+  EC: { encrypt: false, decrypt: false, wrap: false, unwrap: false, sign: true, verify: true },
+  oct: { encrypt: true, decrypt: true, wrap: true, unwrap: true, sign: false, verify: false },
+};
+const UNWRAP_ONLY: KeyUsage = { encrypt: false, decrypt: false, wrap: false, unwrap: true, sign: false, verify: false };
+
+export interface SourceVersion {
+  version: number;
+  ref: HsmKeyRef;
+  /** RSA/EC: the source's public key, which the moved key must have. */
+  publicJwk: PublicKeyJwk | null;
+}
+
+export interface MoveRequest {
+  sourcePool: string;
+  targetPool: string;
+  spec: KeySpec;
+  exportable: boolean;
+  versions: SourceVersion[];
+  /** CKA_LABEL of each new object, e.g. `${vault}/${name}/${version}`. */
+  label: (version: number) => string;
+  /** Called once, before the source pool's security officer logs in (the ledger entry for that use). */
+  beforeSecurityOfficer: () => Promise<void>;
+}
+
+export interface MovedVersion {
+  version: number;
+  ref: HsmKeyRef;
+  publicJwk: PublicKeyJwk | null;
+  /** AES: hex of the first 3 bytes of AES-ECB(0^128) — the traditional key check value, equal in both pools. */
+  checkValue: string | null;
+}
+
+export interface MoveResult {
+  moved: MovedVersion[];
+  oaepHash: OaepHash;
+  securityOfficerUsed: boolean;
+}
+
+/**
+ * Moves key versions from one pool into another HSM to HSM: a transport key (RSA, unwrap only) is made in the target
+ * pool, the source wraps every version under an ephemeral key only that transport key can unwrap (exportKeys), the
+ * target unwraps each straight into a token object (importWrappedKey), and each new object is proven to be the same
+ * key (AES: full check block; RSA/EC: the public key, EC also by a test signature inside the import) before the
+ * result is returned. On any failure every new object is destroyed; the transport key always is.
+ */
+@Injectable()
+export class KeyMover {
+  constructor(@Inject(HSM_PORT) private readonly hsm: HsmPort) {}
+
+  /** Typed refusals for what the pools' capabilities already rule out, before anything is made. */
+  plan(sourcePool: string, targetPool: string, spec: KeySpec, exportable: boolean): { oaepHash: OaepHash; transportBits: RsaBits } {
+    const source = this.pool(sourcePool);
+    const target = this.pool(targetPool);
+    const oaepHash = negotiateOaepHash(source.capabilities, target.capabilities);
+    if (!oaepHash) throw notPossible(`pools ${sourcePool} and ${targetPool} share no RSA-OAEP hash`);
+    const caps = target.capabilities;
+    const fits = spec.kty === 'RSA' ? caps.rsaBits.includes(spec.bits) : spec.kty === 'EC' ? caps.curves.includes(spec.curve) : caps.aesBits.includes(spec.bits);
+    if (!fits) throw notPossible(`pool ${targetPool} cannot hold ${spec.kty === 'EC' ? `EC ${spec.curve}` : `${spec.kty} ${spec.bits}`} keys`);
+    if (exportable && target.exportPolicy === 'refused') throw notPossible(`pool ${targetPool} cannot hold exportable keys (its HSM does not enforce CKA_WRAP_WITH_TRUSTED)`);
+    const transportBits = ([3072, 4096, 2048] as RsaBits[]).find((bits) => caps.rsaBits.includes(bits));
+    if (!transportBits) throw notPossible(`pool ${targetPool} cannot make an RSA transport key`);
+    return { oaepHash, transportBits };
+  }
+
+  async move(request: MoveRequest): Promise<MoveResult> {
+    const { oaepHash, transportBits } = this.plan(request.sourcePool, request.targetPool, request.spec, request.exportable);
+    const transport = await this.hsm.generateKey({
+      pool: request.targetPool,
+      objectId: newObjectId(),
+      label: 'keybridge/transfer-transport-key',
+      spec: { kty: 'RSA', bits: transportBits },
+      usage: UNWRAP_ONLY,
+      exportable: false,
+    });
+    const moved: MovedVersion[] = [];
+    try {
+      if (this.pool(request.sourcePool).exportPolicy === 'trusted') await request.beforeSecurityOfficer();
+      const exported = await this.hsm.exportKeys({
+        pool: request.sourcePool,
+        keys: request.versions.map((v) => v.ref),
+        recipient: transport.publicJwk as PublicKeyJwk,
+        oaepHash,
+      });
+      for (const [i, source] of request.versions.entries()) {
+        const imported: GeneratedKey = await this.hsm.importWrappedKey({
+          pool: request.targetPool,
+          transportKey: transport.ref,
+          oaepHash,
+          blob: Buffer.concat([exported.wrappedEphemeral, exported.wrappedKeys[i]]),
+          target: {
+            objectId: newObjectId(),
+            label: request.label(source.version),
+            spec: request.spec,
+            usage: FULL_USAGE[request.spec.kty],
+            exportable: request.exportable,
+            publicJwk: source.publicJwk ?? undefined,
+          },
+        });
+        const entry: MovedVersion = { version: source.version, ref: imported.ref, publicJwk: imported.publicJwk ?? null, checkValue: null };
+        moved.push(entry);
+        entry.checkValue = await this.proveSame(source, entry);
+      }
+      return { moved, oaepHash, securityOfficerUsed: exported.securityOfficerUsed };
+    } catch (error) {
+      await this.destroy(moved.map((m) => m.ref));
+      throw error;
+    } finally {
+      await this.hsm.destroyKey(transport.ref).catch(() => undefined);
+    }
+  }
+
+  async destroy(refs: HsmKeyRef[]): Promise<void> {
+    for (const ref of refs) await this.hsm.destroyKey(ref).catch(() => undefined);
+  }
+
+  private async proveSame(source: SourceVersion, target: MovedVersion): Promise<string | null> {
+    if (source.publicJwk) {
+      if (!target.publicJwk || !samePublicKey(source.publicJwk, target.publicJwk)) throw mismatch(source.version, 'public key');
+      return null;
+    }
+    const [a, b] = await Promise.all([this.hsm.keyCheckValue(source.ref), this.hsm.keyCheckValue(target.ref)]);
+    if (!a.equals(b)) throw mismatch(source.version, 'key check value');
+    return a.subarray(0, 3).toString('hex');
+  }
+
+  private pool(name: string) {
+    const info = this.hsm.pools().find((p) => p.name === name);
+    if (!info) throw notPossible(`no HSM pool named ${name}`);
+    return info;
+  }
+}
+
+function samePublicKey(a: PublicKeyJwk, b: PublicKeyJwk): boolean {
+  if (a.kty === 'RSA' && b.kty === 'RSA') return a.n === b.n && a.e === b.e;
+  if (a.kty === 'EC' && b.kty === 'EC') return a.crv === b.crv && a.x === b.x && a.y === b.y;
+  return false;
+}
+
+function newObjectId(): string {
+  return randomBytes(16).toString('hex');
+}
+
+function notPossible(message: string): TransferError {
+  return new TransferError(TransferErrorCode.TRANSFER_NOT_POSSIBLE, message);
+}
+
+function mismatch(version: number, what: string): TransferError {
+  return new TransferError(TransferErrorCode.TRANSFER_VERIFICATION_FAILED, `version ${version}: the moved key's ${what} differs from the source's; nothing was kept`, { version });
+}
