@@ -154,6 +154,60 @@ describe('exportKeys → importWrappedKey between pools and vendors', () => {
   });
 });
 
+describe('sealed exports and secret-wrapped keys (backups, security domains)', () => {
+  const pools = testPools();
+  const [a, b] = pools.filter((p) => p.vendor === 'softhsm2');
+  const nss = poolOf(pools, 'nss');
+  let hsm: GrapheneHsmAdapter;
+  const made: HsmKeyRef[] = [];
+  const gen = async (pool: PoolConfig, spec: KeySpec, exportable: boolean, usage: KeyUsage): Promise<GeneratedKey> => {
+    const key = await hsm.generateKey({ pool: pool.name, objectId: newObjectId(), label: 'kb-test-seal', spec, usage, exportable });
+    made.push(key.ref);
+    return key;
+  };
+
+  beforeAll(async () => {
+    hsm = await GrapheneHsmAdapter.open([a, b, nss]);
+  });
+  afterAll(async () => {
+    for (const ref of made) await hsm.destroyKey(ref).catch(() => undefined);
+    await hsm.close();
+  });
+
+  it.each([
+    ['SoftHSM', a, b],
+    ['NSS', nss, a],
+  ])('a seal made in %s opens with the recipient key and refuses a flipped bit', async (_vendor, source, target) => {
+    const key = await gen(source, { kty: 'oct', bits: 256 }, true, FULL.oct);
+    const recipient = await gen(target, { kty: 'RSA', bits: 3072 }, false, UNWRAP_ONLY);
+    const digest = createHash('sha256').update('header').digest();
+    const exported = await hsm.exportKeys({ pool: source.name, keys: [key.ref], recipient: recipient.publicJwk as PublicKeyJwk, oaepHash: 'SHA-1', seal: () => digest });
+    const open = { pool: target.name, transportKey: recipient.ref, oaepHash: 'SHA-1' as const, wrappedEphemeral: exported.wrappedEphemeral };
+    expect(await hsm.openSeal({ ...open, sealed: exported.sealed as Buffer })).toEqual(digest);
+    const flipped = Buffer.from(exported.sealed as Buffer);
+    flipped[5] ^= 1;
+    await expect(hsm.openSeal({ ...open, sealed: flipped })).rejects.toMatchObject({ details: { importFailure: 'seal' } });
+  });
+
+  it.each([
+    ['SoftHSM → NSS', a, nss],
+    ['NSS → SoftHSM', nss, b],
+  ])('an RSA key wrapped under a secret in %s is imported with the same secret, and not with another', async (_route, source, target) => {
+    const key = await gen(source, { kty: 'RSA', bits: 3072 }, true, UNWRAP_ONLY);
+    const secret = randomBytes(32);
+    const [wrapped] = await hsm.wrapKeysWithSecret({ pool: source.name, keys: [key.ref], secret });
+    const target1 = { objectId: newObjectId(), label: 'kb-test-seal', spec: { kty: 'RSA', bits: 3072 } as const, usage: UNWRAP_ONLY, exportable: true };
+    await expect(hsm.importKeyWithSecret({ pool: target.name, secret: randomBytes(32), wrapped, target: target1 })).rejects.toMatchObject({
+      details: { importFailure: 'kwp' },
+    });
+    expect(await hsm.exists({ pool: target.name, objectId: target1.objectId })).toBe(false);
+    const imported = await hsm.importKeyWithSecret({ pool: target.name, secret, wrapped, target: { ...target1, objectId: newObjectId() } });
+    made.push(imported.ref);
+    expect(imported.publicJwk).toEqual(key.publicJwk);
+    expect(await hsm.attributes(imported.ref)).toMatchObject({ sensitive: true, extractable: true });
+  });
+});
+
 describe('exportKeys without the security officer', () => {
   const pools = testPools();
   const [a, b] = pools.filter((p) => p.vendor === 'softhsm2');

@@ -30,11 +30,18 @@ import { LoadedModule, MODULE_REGISTRY, Pkcs11ModuleRegistry } from './pkcs11/pk
 import { SessionPool } from './pkcs11/session.pool';
 import type { ImportWrappedKeyRequest } from './hsm.port';
 import { checkImport } from './import-rules';
-import { importWrappedKey, readPublicKey } from './pkcs11/wrapped-key-import';
-import { destroyQuietly as destroyExportObject, makeWrappedEphemeral, wrapUnderEphemeral } from './pkcs11/key-export';
-import { checkExport } from './export-rules';
+import { ephemeralTemplate as importEphemeralTemplate, importUnderEphemeral, importWrappedKey, openSeal, readPublicKey } from './pkcs11/wrapped-key-import';
+import {
+  destroyQuietly as destroyExportObject,
+  ExportSession,
+  makeWrappedEphemeral,
+  sealUnderEphemeral,
+  secretAsEphemeral,
+  wrapUnderEphemeral,
+} from './pkcs11/key-export';
+import { checkExport, checkExportPolicy, checkSecret } from './export-rules';
 import { exportPolicyOf } from './mechanism-rules';
-import type { ExportedKeys, ExportKeysRequest, ExportPolicy } from './hsm.port';
+import type { ExportedKeys, ExportKeysRequest, ExportPolicy, ImportKeyWithSecretRequest, OpenSealRequest, WrapKeysWithSecretRequest } from './hsm.port';
 
 interface PoolRuntime {
   name: string;
@@ -242,29 +249,100 @@ export class GrapheneHsmAdapter implements HsmPort {
   async exportKeys(request: ExportKeysRequest): Promise<ExportedKeys> {
     return this.call(request.pool, 'exportKeys', `RSA_OAEP/${request.oaepHash}+AES_KEY_WRAP_PAD`, async (rt) => {
       checkExport(rt.name, rt.caps, rt.exportPolicy, rt.config.soPin !== undefined, request);
-      const objectIds = request.keys.map((ref) => checkObjectId(rt, ref));
-      const trusted = rt.exportPolicy === 'trusted';
-      const run = async (session: Buffer): Promise<ExportedKeys> => {
-        const s = { lib: rt.lib, session, caps: rt.caps, pool: rt.name };
-        let made: { ephemeral: Buffer; wrapped: Buffer } | undefined;
-        if (trusted) await this.asSecurityOfficer(rt, session, async () => void (made = await makeWrappedEphemeral(s, request, true)));
-        else made = await makeWrappedEphemeral(s, request, false);
-        const { ephemeral, wrapped } = made as { ephemeral: Buffer; wrapped: Buffer };
-        try {
-          const handles = objectIds.map((objectId) => {
-            rt.cache.invalidate(objectId);
-            const key = rt.cache.resolve(session, objectId)?.key;
-            if (!key) throw notFound(rt, { pool: rt.name, objectId });
-            return key.handle;
-          });
-          return { wrappedEphemeral: wrapped, wrappedKeys: await wrapUnderEphemeral(s, ephemeral, handles), securityOfficerUsed: trusted };
-        } finally {
-          destroyExportObject(s, ephemeral);
-        }
-      };
-      // The security officer's login is the token's for the whole process: nothing else may run on the pool meanwhile.
-      return trusted ? rt.sessions.exclusive(run) : rt.sessions.use(run);
+      return this.withExportKey(
+        rt,
+        request.keys,
+        (s, trusted) => makeWrappedEphemeral(s, request, trusted),
+        async (s, ephemeral, keys, wrappedEphemeral) => {
+          const wrappedKeys = await wrapUnderEphemeral(s, ephemeral, keys);
+          const seal = request.seal?.({ wrappedEphemeral: wrappedEphemeral as Buffer, wrappedKeys });
+          const sealed = seal ? await sealUnderEphemeral(s, ephemeral, seal) : undefined;
+          return { wrappedEphemeral: wrappedEphemeral as Buffer, wrappedKeys, sealed, securityOfficerUsed: rt.exportPolicy === 'trusted' };
+        },
+      );
     });
+  }
+
+  async wrapKeysWithSecret(request: WrapKeysWithSecretRequest): Promise<Buffer[]> {
+    return this.call(request.pool, 'wrapKeysWithSecret', 'AES_KEY_WRAP_PAD', async (rt) => {
+      checkExportPolicy(rt.name, rt.exportPolicy, rt.config.soPin !== undefined);
+      checkSecret(rt.name, request.secret);
+      return this.withExportKey(
+        rt,
+        request.keys,
+        async (s, trusted) => ({ ephemeral: secretAsEphemeral(s, request.secret, trusted) }),
+        (s, ephemeral, keys) => wrapUnderEphemeral(s, ephemeral, keys),
+      );
+    });
+  }
+
+  async openSeal(request: OpenSealRequest): Promise<Buffer> {
+    return this.call(request.pool, 'openSeal', `RSA_OAEP/${request.oaepHash}+AES_KEY_WRAP_PAD`, async (rt) => {
+      if (!rt.caps.oaepHashes.includes(request.oaepHash)) {
+        throw new HsmError(HsmErrorCode.UNSUPPORTED_BY_HSM, `pool ${rt.name}: its HSM cannot unwrap RSA-OAEP with ${request.oaepHash}`, { pool: rt.name });
+      }
+      return this.withKey(rt, request.transportKey, async (session, transport) => {
+        const unwrapping = usable(rt, transport.key, 'unwrap');
+        return openSeal({ lib: rt.lib, session, caps: rt.caps, pool: rt.name }, unwrapping, request);
+      });
+    });
+  }
+
+  async importKeyWithSecret(request: ImportKeyWithSecretRequest): Promise<GeneratedKey> {
+    const { target } = request;
+    return this.call(request.pool, 'importKeyWithSecret', 'AES_KEY_WRAP_PAD', async (rt) => {
+      const objectId = checkObjectId(rt, { pool: rt.name, objectId: target.objectId });
+      checkSecret(rt.name, request.secret);
+      checkKeySpec(rt.name, rt.caps, { pool: rt.name, ...target }, rt.exportPolicy);
+      return rt.sessions.use(async (session) => {
+        if (rt.cache.findHandles(session, objectId).length > 0) {
+          throw new HsmError(HsmErrorCode.HSM_INVALID_INPUT, `pool ${rt.name}: objectId is already in use`, { pool: rt.name });
+        }
+        rt.cache.invalidate(objectId);
+        const s = { lib: rt.lib, session, caps: rt.caps, pool: rt.name };
+        const ephemeral = rt.lib.C_CreateObject(session, importEphemeralTemplate(request.secret));
+        const publicJwk = await importUnderEphemeral(s, ephemeral, request.wrapped, target);
+        return { ref: { pool: rt.name, objectId }, publicJwk };
+      });
+    });
+  }
+
+  /**
+   * The export discipline shared by exportKeys and wrapKeysWithSecret: under policy 'trusted' the pool is taken
+   * whole and the wrapping key E is made by the security officer; then the user's session wraps the keys with E,
+   * and E is destroyed on every path.
+   */
+  private async withExportKey<T>(
+    rt: PoolRuntime,
+    refs: HsmKeyRef[],
+    make: (s: ExportSession, trusted: boolean) => Promise<{ ephemeral: Buffer; wrapped?: Buffer }>,
+    use: (s: ExportSession, ephemeral: Buffer, keys: Buffer[], wrappedEphemeral?: Buffer) => Promise<T>,
+  ): Promise<T> {
+    if (refs.length === 0 || refs.some((ref) => ref.pool !== rt.name)) {
+      throw new HsmError(HsmErrorCode.HSM_INVALID_INPUT, `pool ${rt.name}: an export names one or more keys of the pool itself`, { pool: rt.name });
+    }
+    const objectIds = refs.map((ref) => checkObjectId(rt, ref));
+    const trusted = rt.exportPolicy === 'trusted';
+    const run = async (session: Buffer): Promise<T> => {
+      const s: ExportSession = { lib: rt.lib, session, caps: rt.caps, pool: rt.name };
+      let made: { ephemeral: Buffer; wrapped?: Buffer } | undefined;
+      if (trusted) await this.asSecurityOfficer(rt, session, async () => void (made = await make(s, true)));
+      else made = await make(s, false);
+      const { ephemeral, wrapped } = made as { ephemeral: Buffer; wrapped?: Buffer };
+      try {
+        const handles = objectIds.map((objectId) => {
+          rt.cache.invalidate(objectId);
+          const key = rt.cache.resolve(session, objectId)?.key;
+          if (!key) throw notFound(rt, { pool: rt.name, objectId });
+          return key.handle;
+        });
+        return await use(s, ephemeral, handles, wrapped);
+      } finally {
+        destroyExportObject(s, ephemeral);
+      }
+    };
+    // The security officer's login is the token's for the whole process: nothing else may run on the pool meanwhile.
+    return trusted ? rt.sessions.exclusive(run) : rt.sessions.use(run);
   }
 
   async keyCheckValue(ref: HsmKeyRef): Promise<Buffer> {

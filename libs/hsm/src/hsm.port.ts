@@ -93,7 +93,7 @@ export interface ImportWrappedKeyRequest {
  * declared; 'unsupportedKey' a key Keybridge never accepts (RSA below 2048 bits, unknown curve); 'publicKeyRequired'
  * / 'publicKeyMismatch' the declared EC public key is missing or does not belong to the private key.
  */
-export type ImportFailure = 'oaep' | 'kwp' | 'keyMaterial' | 'keyMismatch' | 'unsupportedKey' | 'publicKeyRequired' | 'publicKeyMismatch';
+export type ImportFailure = 'oaep' | 'kwp' | 'seal' | 'keyMaterial' | 'keyMismatch' | 'unsupportedKey' | 'publicKeyRequired' | 'publicKeyMismatch';
 
 export type HsmMechanism =
   | { name: 'RSA_OAEP'; hash: OaepHash }
@@ -174,6 +174,35 @@ export interface ExportKeysRequest {
   recipient: PublicKeyJwk;
   /** Must be one that both this pool and the recipient's pool can do (negotiated from capabilities). */
   oaepHash: OaepHash;
+  /**
+   * Optional: bytes to seal under E once the keys are wrapped (e.g. a digest of a backup's header and wrapped parts),
+   * returned as ExportedKeys.sealed = RFC 5649(E, bytes); openSeal gives them back to a holder of the recipient key.
+   */
+  seal?: (parts: { wrappedEphemeral: Buffer; wrappedKeys: Buffer[] }) => Buffer;
+}
+
+export interface OpenSealRequest {
+  pool: string;
+  /** The recipient's private key (RSA, unwrap) in `pool`. */
+  transportKey: HsmKeyRef;
+  oaepHash: OaepHash;
+  wrappedEphemeral: Buffer;
+  sealed: Buffer;
+}
+
+export interface WrapKeysWithSecretRequest {
+  pool: string;
+  keys: HsmKeyRef[];
+  /** 16, 24 or 32 bytes; imported as a session-only AES key (by the security officer where the policy is 'trusted'). */
+  secret: Buffer;
+}
+
+export interface ImportKeyWithSecretRequest {
+  pool: string;
+  secret: Buffer;
+  /** RFC 5649 wrap of the key under `secret` (wrapKeysWithSecret). */
+  wrapped: Buffer;
+  target: ImportTarget;
 }
 
 /**
@@ -184,6 +213,8 @@ export interface ExportKeysRequest {
 export interface ExportedKeys {
   wrappedEphemeral: Buffer;
   wrappedKeys: Buffer[];
+  /** RFC 5649(E, request.seal(...)) when the request asked for a seal. */
+  sealed?: Buffer;
   /** Whether a security-officer session made E (policy 'trusted'); the caller records that use in the ledger. */
   securityOfficerUsed: boolean;
 }
@@ -261,6 +292,15 @@ export interface HsmPort {
    * traditional KCV). Equal values in two pools prove the same key without revealing it.
    */
   keyCheckValue(ref: HsmKeyRef): Promise<Buffer>;
+  /** The bytes an exportKeys seal covered; HsmImportError 'oaep' (not for this key) or 'seal' (tampered). */
+  openSeal(request: OpenSealRequest): Promise<Buffer>;
+  /**
+   * RFC 5649 wraps of exportable keys under a secret the caller holds (a security domain's recovery secret), with
+   * the same export discipline as exportKeys; the secret's session object is destroyed on every path.
+   */
+  wrapKeysWithSecret(request: WrapKeysWithSecretRequest): Promise<Buffer[]>;
+  /** importWrappedKey's second step with the secret as the unwrapping key (HsmImportError 'kwp': wrong secret). */
+  importKeyWithSecret(request: ImportKeyWithSecretRequest): Promise<GeneratedKey>;
   /** Public part of an RSA or EC key, read from its HSM objects; undefined for secret keys. */
   publicKeyOf(ref: HsmKeyRef): Promise<PublicKeyJwk | undefined>;
 

@@ -175,6 +175,7 @@ export class ImportKeyHandler implements ICommandHandler<ImportKeyCommand> {
             part,
           );
         case 'kwp':
+        case 'seal':
           throw new ByokError(ByokErrorCode.BLOB_INTEGRITY_FAILED, 'the AES-KWP part failed its integrity check (tampered)', part);
         case 'keyMaterial':
         case 'keyMismatch':

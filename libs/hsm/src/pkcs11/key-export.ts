@@ -3,6 +3,7 @@ import { HsmError, HsmErrorCode } from '../hsm.errors';
 import { ExportedKeys, ExportKeysRequest, PoolCapabilities, PublicKeyJwk } from '../hsm.port';
 import { ckrName } from './ckr';
 import { toPkcs11Mechanism } from './mechanisms';
+import { sessionSecretTemplate } from './key-templates';
 
 type Template = pkcs11js.Template;
 
@@ -43,11 +44,11 @@ export function recipientTemplate(recipient: PublicKeyJwk, trusted: boolean): Te
  * CKA_TRUSTED so it may wrap CKA_WRAP_WITH_TRUSTED keys, and CKA_WRAP_WITH_TRUSTED itself so that a user cannot
  * wrap E under a key of their own and read it out.
  */
-export function ephemeralTemplate(trusted: boolean): Template {
+export function ephemeralTemplate(trusted: boolean, value?: Buffer): Template {
   const template: Template = [
     { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_SECRET_KEY },
     { type: pkcs11js.CKA_KEY_TYPE, value: pkcs11js.CKK_AES },
-    { type: pkcs11js.CKA_VALUE_LEN, value: 32 },
+    value ? { type: pkcs11js.CKA_VALUE, value } : { type: pkcs11js.CKA_VALUE_LEN, value: 32 },
     { type: pkcs11js.CKA_TOKEN, value: false },
     { type: pkcs11js.CKA_PRIVATE, value: !trusted },
     { type: pkcs11js.CKA_SENSITIVE, value: true },
@@ -85,6 +86,21 @@ export async function makeWrappedEphemeral(s: ExportSession, request: ExportKeys
     }
   } finally {
     destroyQuietly(s, recipient);
+  }
+}
+
+/** The caller's secret as the wrapping key E (security domains); made by the SO when `trusted`. */
+export function secretAsEphemeral(s: ExportSession, secret: Buffer, trusted: boolean): Buffer {
+  return s.lib.C_CreateObject(s.session, ephemeralTemplate(trusted, secret).filter((a) => a.type !== pkcs11js.CKA_EXTRACTABLE).concat([{ type: pkcs11js.CKA_EXTRACTABLE, value: false }]));
+}
+
+/** RFC 5649(E, bytes): the bytes go in as a session generic secret, destroyed right after. */
+export async function sealUnderEphemeral(s: ExportSession, ephemeral: Buffer, bytes: Buffer): Promise<Buffer> {
+  const secret = s.lib.C_CreateObject(s.session, sessionSecretTemplate(bytes));
+  try {
+    return await s.lib.C_WrapKeyAsync(s.session, { mechanism: s.caps.aesKeyWrapPadMechanism }, ephemeral, secret, Buffer.alloc(bytes.length + 64));
+  } finally {
+    destroyQuietly(s, secret);
   }
 }
 

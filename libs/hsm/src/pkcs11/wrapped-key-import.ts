@@ -8,7 +8,7 @@ import { describeSpec, IMPORT_RSA_BITS } from '../import-rules';
 import { ckrName } from './ckr';
 import { toHsmError } from './hsm-error.mapper';
 import { toPkcs11Mechanism } from './mechanisms';
-import { publicKeyTemplate } from './key-templates';
+import { publicKeyTemplate, sessionSecretTemplate } from './key-templates';
 import { KeyObjects, readUlong } from './object-handle.cache';
 
 type Template = pkcs11js.Template;
@@ -72,6 +72,17 @@ export async function importWrappedKey(
   } catch (error) {
     throw classify(s, error, 'oaep', target);
   }
+  return importUnderEphemeral(s, ephemeral, kwpPart, target);
+}
+
+/**
+ * The second step of every import: RFC 5649 unwrap of `kwpPart` under the session key `ephemeral` into the target
+ * token object, the ephemeral destroyed on every path, then the object checked, its usage set and its public object
+ * made. Shared by BYOK/transfer imports (ephemeral from RSA-OAEP) and security-domain activation (ephemeral from the
+ * recovery secret).
+ */
+export async function importUnderEphemeral(s: ImportSession, ephemeral: Buffer, kwpPart: Buffer, target: ImportTarget): Promise<PublicKeyJwk | undefined> {
+  const { lib, session, caps } = s;
   let object: Buffer | undefined;
   let unwrapError: unknown;
   try {
@@ -99,6 +110,43 @@ export async function importWrappedKey(
   }
 }
 
+/**
+ * Unwraps the ephemeral key of an export (RSA-OAEP under the transport key), then the sealed value under it, and
+ * returns that value (a digest the exporter chose; not a secret). Both session objects are destroyed.
+ */
+export async function openSeal(
+  s: ImportSession,
+  transport: { handle: Buffer },
+  request: { oaepHash: ImportWrappedKeyRequest['oaepHash']; wrappedEphemeral: Buffer; sealed: Buffer },
+): Promise<Buffer> {
+  const { lib, session, caps } = s;
+  let ephemeral: Buffer;
+  try {
+    ephemeral = await lib.C_UnwrapKeyAsync(session, toPkcs11Mechanism({ name: 'RSA_OAEP', hash: request.oaepHash }, caps), transport.handle, request.wrappedEphemeral, ephemeralTemplate());
+  } catch (error) {
+    throw classify(s, error, 'oaep');
+  }
+  try {
+    let value: Buffer;
+    try {
+      value = await lib.C_UnwrapKeyAsync(session, { mechanism: caps.aesKeyWrapPadMechanism }, ephemeral, request.sealed, sessionSecretTemplate());
+    } catch (error) {
+      const ckr = ckrName(error);
+      if (ckr && (INTEGRITY_CKRS.has(ckr) || caps.integrityFailureCkrs.includes(ckr))) {
+        throw new HsmImportError('seal', 'the sealed digest failed its integrity check', { pool: s.pool, ckr });
+      }
+      throw error;
+    }
+    try {
+      return Buffer.from(lib.C_GetAttributeValue(session, value, [{ type: pkcs11js.CKA_VALUE }])[0].value);
+    } finally {
+      destroyQuietly(s, value);
+    }
+  } finally {
+    destroyQuietly(s, ephemeral);
+  }
+}
+
 /** Public half of a key from its objects (the public object if there is one). */
 export function readPublicKey(lib: pkcs11js.PKCS11, session: Buffer, key: KeyObjects): PublicKeyJwk | undefined {
   if (key.kty === 'oct') return undefined;
@@ -118,8 +166,9 @@ export function readPublicKey(lib: pkcs11js.PKCS11, session: Buffer, key: KeyObj
 }
 
 /** Session-only AES key for the blob's RFC 5649 part: may only unwrap, can never be read or wrapped. */
-function ephemeralTemplate(): Template {
+export function ephemeralTemplate(value?: Buffer): Template {
   return [
+    ...(value ? [{ type: pkcs11js.CKA_VALUE, value }] : []),
     { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_SECRET_KEY },
     { type: pkcs11js.CKA_KEY_TYPE, value: pkcs11js.CKK_AES },
     { type: pkcs11js.CKA_TOKEN, value: false },
@@ -363,7 +412,7 @@ function readOptional(lib: pkcs11js.PKCS11, session: Buffer, object: Buffer, typ
 }
 
 /** Integrity failures of either part, and unusable key material, become HsmImportError; the rest the usual mapping. */
-function classify(s: ImportSession, error: unknown, part: 'oaep' | 'kwp', target: ImportTarget): HsmError {
+function classify(s: ImportSession, error: unknown, part: 'oaep' | 'kwp', target?: ImportTarget): HsmError {
   const ckr = ckrName(error);
   const details = { pool: s.pool, ckr: ckr ?? 'none' };
   if (ckr && (INTEGRITY_CKRS.has(ckr) || s.caps.integrityFailureCkrs.includes(ckr) || (part === 'oaep' && ckr === 'CKR_KEY_SIZE_RANGE'))) {
@@ -371,7 +420,7 @@ function classify(s: ImportSession, error: unknown, part: 'oaep' | 'kwp', target
       ? new HsmImportError('oaep', 'the RSA-OAEP part of the blob did not decrypt under the transport key with this hash', details)
       : new HsmImportError('kwp', 'the AES-KWP part of the blob failed its integrity check', details);
   }
-  if (ckr && part === 'kwp' && target.spec.kty === 'EC' && UNKNOWN_CURVE_CKRS.has(ckr)) {
+  if (ckr && part === 'kwp' && target?.spec.kty === 'EC' && UNKNOWN_CURVE_CKRS.has(ckr)) {
     return new HsmImportError('unsupportedKey', 'the key in the blob is on a curve this HSM does not support', details);
   }
   if (ckr && part === 'kwp' && KEY_MATERIAL_CKRS.has(ckr)) {

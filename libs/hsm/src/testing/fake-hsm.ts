@@ -34,8 +34,8 @@ import {
 import { checkInput, checkKeySpec, checkKeyType, checkMechanism, exportPolicyOf, HsmOperation, KeyShape, signatureLengthFits } from '../mechanism-rules';
 import { createPrivateKey, createPublicKey as createPublicKeyObject } from 'node:crypto';
 import { HsmImportError } from '../hsm.errors';
-import type { EcCurve, ExportedKeys, ExportKeysRequest, ImportWrappedKeyRequest } from '../hsm.port';
-import { checkExport } from '../export-rules';
+import type { EcCurve, ExportedKeys, ExportKeysRequest, ImportKeyWithSecretRequest, ImportTarget, ImportWrappedKeyRequest, OpenSealRequest, WrapKeysWithSecretRequest } from '../hsm.port';
+import { checkExport, checkExportPolicy, checkSecret } from '../export-rules';
 import { checkImport, describeSpec, IMPORT_RSA_BITS } from '../import-rules';
 import { pssEncode, pssVerify } from './emsa-pss';
 import { signDigest, toBig, verifyDigest } from './raw-ecdsa';
@@ -187,6 +187,12 @@ export class FakeHsm implements HsmPort {
     } finally {
       ephemeral.fill(0);
     }
+    return this.keepImported(pool, target, material);
+  }
+
+  /** The checks after an unwrap: the material must be exactly the declared key; then it is kept under target.objectId. */
+  private keepImported(pool: FakePool, target: ImportTarget, material: Buffer): GeneratedKey {
+    const { name, capabilities } = pool.info;
     const { spec } = target;
     const declared = describeSpec(spec);
     const mismatch = (actual: string): HsmImportError =>
@@ -243,21 +249,59 @@ export class FakeHsm implements HsmPort {
     const pool = this.pool(request.pool);
     const { name, capabilities } = pool.info;
     checkExport(name, capabilities, pool.info.exportPolicy, pool.info.securityOfficerConfigured, request);
-    const materials = request.keys.map((ref) => {
-      const { key } = this.key(ref);
-      if (!key.exportable) throw new HsmError(HsmErrorCode.EXPORT_REFUSED, `pool ${name}: the HSM refuses to let the key leave (CKR_KEY_UNEXTRACTABLE)`, { pool: name });
-      return key.secret ?? (key.privateKey as KeyObject).export({ format: 'der', type: 'pkcs8' });
-    });
+    const materials = request.keys.map((ref) => this.exportableMaterial(ref));
     const ephemeral = randomBytes(32);
     const wrappedEphemeral = publicEncrypt(
       { key: createPublicKeyObject({ key: request.recipient, format: 'jwk' }), padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: oaepHash(request.oaepHash) },
       ephemeral,
     );
-    const wrappedKeys = materials.map((material) => {
-      const cipher = createCipheriv('id-aes256-wrap-pad', ephemeral, KWP_IV);
-      return Buffer.concat([cipher.update(material), cipher.final()]);
-    });
-    return { wrappedEphemeral, wrappedKeys, securityOfficerUsed: pool.info.exportPolicy === 'trusted' };
+    const wrappedKeys = materials.map((material) => kwpWrap(ephemeral, material));
+    const seal = request.seal?.({ wrappedEphemeral, wrappedKeys });
+    return { wrappedEphemeral, wrappedKeys, sealed: seal && kwpWrap(ephemeral, seal), securityOfficerUsed: pool.info.exportPolicy === 'trusted' };
+  }
+
+  async openSeal(request: OpenSealRequest): Promise<Buffer> {
+    const { pool, key: transport } = this.key(request.transportKey);
+    const name = pool.info.name;
+    if (!transport.privateKey || !transport.usage.unwrap) throw new HsmError(HsmErrorCode.HSM_OPERATION_NOT_PERMITTED, `pool ${name}: the key does not permit unwrap`, { pool: name });
+    let ephemeral: Buffer;
+    try {
+      ephemeral = privateDecrypt({ key: transport.privateKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: oaepHash(request.oaepHash) }, request.wrappedEphemeral);
+    } catch {
+      throw new HsmImportError('oaep', 'the RSA-OAEP part did not decrypt under the transport key with this hash', { pool: name });
+    }
+    try {
+      return kwpUnwrap(ephemeral, request.sealed);
+    } catch {
+      throw new HsmImportError('seal', 'the sealed digest failed its integrity check', { pool: name });
+    }
+  }
+
+  async wrapKeysWithSecret(request: WrapKeysWithSecretRequest): Promise<Buffer[]> {
+    const pool = this.pool(request.pool);
+    checkExportPolicy(pool.info.name, pool.info.exportPolicy, pool.info.securityOfficerConfigured);
+    checkSecret(pool.info.name, request.secret);
+    return request.keys.map((ref) => kwpWrap(request.secret, this.exportableMaterial(ref)));
+  }
+
+  async importKeyWithSecret(request: ImportKeyWithSecretRequest): Promise<GeneratedKey> {
+    const pool = this.pool(request.pool);
+    checkSecret(pool.info.name, request.secret);
+    checkKeySpec(pool.info.name, pool.info.capabilities, { pool: pool.info.name, ...request.target }, pool.info.exportPolicy);
+    if (pool.keys.has(request.target.objectId)) throw invalid(pool, 'objectId is already in use');
+    let material: Buffer;
+    try {
+      material = kwpUnwrap(request.secret, request.wrapped);
+    } catch {
+      throw new HsmImportError('kwp', 'the AES-KWP part failed its integrity check', { pool: pool.info.name });
+    }
+    return this.keepImported(pool, request.target, material);
+  }
+
+  private exportableMaterial(ref: HsmKeyRef): Buffer {
+    const { pool, key } = this.key(ref);
+    if (!key.exportable) throw new HsmError(HsmErrorCode.EXPORT_REFUSED, `pool ${pool.info.name}: the HSM refuses to let the key leave (CKR_KEY_UNEXTRACTABLE)`, { pool: pool.info.name });
+    return key.secret ?? (key.privateKey as KeyObject).export({ format: 'der', type: 'pkcs8' });
   }
 
   async keyCheckValue(ref: HsmKeyRef): Promise<Buffer> {
@@ -450,6 +494,16 @@ export class FakeHsm implements HsmPort {
     if (block[0] !== 0 || block[1] !== 2 || separator < 10) throw new Error('bad PKCS#1 v1.5 padding');
     return block.subarray(separator + 1);
   }
+}
+
+function kwpWrap(key: Buffer, value: Buffer): Buffer {
+  const cipher = createCipheriv(`id-aes${key.length * 8}-wrap-pad`, key, KWP_IV);
+  return Buffer.concat([cipher.update(value), cipher.final()]);
+}
+
+function kwpUnwrap(key: Buffer, wrapped: Buffer): Buffer {
+  const decipher = createDecipheriv(`id-aes${key.length * 8}-wrap-pad`, key, KWP_IV);
+  return Buffer.concat([decipher.update(wrapped), decipher.final()]);
 }
 
 function objectId(pool: FakePool, ref: HsmKeyRef): string {
