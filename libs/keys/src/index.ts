@@ -32,3 +32,4 @@ export * from './model/version-spec';
 export * from './model/usage-rules';
 export * from './persistence/key.repository';
 export * from './model/key-attributes';
+export * from './persistence/vault.repository';

@@ -138,7 +138,7 @@ export class KeyMover {
   }
 }
 
-function samePublicKey(a: PublicKeyJwk, b: PublicKeyJwk): boolean {
+export function samePublicKey(a: PublicKeyJwk, b: PublicKeyJwk): boolean {
   if (a.kty === 'RSA' && b.kty === 'RSA') return a.n === b.n && a.e === b.e;
   if (a.kty === 'EC' && b.kty === 'EC') return a.crv === b.crv && a.x === b.x && a.y === b.y;
   return false;

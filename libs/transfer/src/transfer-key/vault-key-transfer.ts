@@ -4,6 +4,7 @@ import { Commit, LedgerWriter } from '@keybridge/ledger';
 import { Clock, RequestContext } from '@keybridge/platform';
 import { KeyMover } from '../move-keys/key-mover';
 import { KeyTransferRepository } from '../persistence/key-transfer.repository';
+import { SecurityOfficerUse } from '../security-domain/security-officer-use';
 import { TransferError, TransferErrorCode } from '../transfer.errors';
 import { TransferKeyResult, TransferMode } from './transfer-key.command';
 
@@ -33,6 +34,7 @@ export class VaultKeyTransfer {
     private readonly mover: KeyMover,
     private readonly transfers: KeyTransferRepository,
     private readonly ledger: LedgerWriter,
+    private readonly securityOfficer: SecurityOfficerUse,
     private readonly clock: Clock,
   ) {}
 
@@ -59,21 +61,8 @@ export class VaultKeyTransfer {
       exportable: key.exportable,
       versions: r.versions.map((v) => ({ version: v.version, ref: { pool: v.pool, objectId: v.hsmObjectId }, publicJwk: v.publicJwk })),
       label: (version) => `${target.name}/${targetName}/${version}`,
-      beforeSecurityOfficer: async () => {
-        await this.ledger.append({
-          principalId: ctx.principalId,
-          vault: source.name,
-          keyName: key.name,
-          keyVersion: null,
-          operation: 'securityOfficerSession',
-          outcome: 'success',
-          errorCode: null,
-          requestId: ctx.requestId,
-          traceId: ctx.traceId ?? null,
-          paramsDigest: null,
-          details: { pool: source.pool, purpose: 'export', targetVault: target.name },
-        });
-      },
+      beforeSecurityOfficer: () =>
+        this.securityOfficer.record(ctx, { pool: source.pool, vault: source.name, keyName: key.name, purpose: 'transferKey', details: { targetVault: target.name } }),
     });
     const versionNumbers = r.versions.map((v) => v.version);
     try {

@@ -1,5 +1,5 @@
 import { Field, Int, ObjectType } from '@nestjs/graphql';
-import { TransferKeyResult } from '@keybridge/transfer';
+import { CreatedSecurityDomain, KeyBackupResult, SecurityDomainView, TransferKeyResult } from '@keybridge/transfer';
 import { KeyModel } from '../keys/key.model';
 
 @ObjectType('TransferredVersion')
@@ -20,5 +20,61 @@ export class TransferKeyResultModel {
 
   static from(result: TransferKeyResult): TransferKeyResultModel {
     return Object.assign(new TransferKeyResultModel(), result, { target: KeyModel.from(result.target) });
+  }
+}
+
+@ObjectType('DomainPublicKey', { description: 'RSA public key (RFC 7517 members)' })
+export class DomainPublicKeyModel {
+  @Field() kty!: string;
+  @Field() n!: string;
+  @Field() e!: string;
+}
+
+@ObjectType('SecurityDomainPool')
+export class SecurityDomainPoolModel {
+  @Field() pool!: string;
+  @Field() activatedAt!: Date;
+}
+
+@ObjectType('SecurityDomain')
+export class SecurityDomainModel {
+  @Field() id!: string;
+  @Field() name!: string;
+  @Field(() => Int) quorum!: number;
+  @Field(() => Int) custodianCount!: number;
+  @Field(() => DomainPublicKeyModel, { description: 'The domain key\'s RSA public key (backups are wrapped for it)' }) publicKey!: DomainPublicKeyModel;
+  @Field(() => [SecurityDomainPoolModel], { description: 'Pools holding the domain key' }) pools!: SecurityDomainPoolModel[];
+  @Field(() => [String], { description: 'Member vaults' }) vaults!: string[];
+  @Field() createdAt!: Date;
+
+  static from(view: SecurityDomainView): SecurityDomainModel {
+    const jwk = view.publicJwk;
+    return Object.assign(new SecurityDomainModel(), view, {
+      publicKey: Object.assign(new DomainPublicKeyModel(), jwk.kty === 'RSA' ? { kty: jwk.kty, n: jwk.n, e: jwk.e } : { kty: jwk.kty, n: '', e: '' }),
+      pools: view.pools.map((p) => Object.assign(new SecurityDomainPoolModel(), { pool: p.pool, activatedAt: p.activatedAt })),
+    });
+  }
+}
+
+@ObjectType('CreatedSecurityDomain')
+export class CreatedSecurityDomainModel {
+  @Field(() => SecurityDomainModel) domain!: SecurityDomainModel;
+  @Field(() => [String], { description: 'One keybridge.custodian-share JSON document per custodian, in the order given. Shown once; Keybridge keeps only commitments.' })
+  shares!: string[];
+
+  static from(created: CreatedSecurityDomain): CreatedSecurityDomainModel {
+    return Object.assign(new CreatedSecurityDomainModel(), { domain: SecurityDomainModel.from(created.domain), shares: created.shares });
+  }
+}
+
+@ObjectType('KeyBackup')
+export class KeyBackupModel {
+  @Field() kid!: string;
+  @Field({ description: 'keybridge.key-backup JSON: every version wrapped for the security domain, sealed; restorable in any member vault' }) blob!: string;
+  @Field() securityDomain!: string;
+  @Field(() => Int) versions!: number;
+
+  static from(result: KeyBackupResult): KeyBackupModel {
+    return Object.assign(new KeyBackupModel(), result);
   }
 }
