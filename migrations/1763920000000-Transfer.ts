@@ -60,7 +60,10 @@ export class Transfer1763920000000 implements MigrationInterface {
         source_vault_id uuid NOT NULL REFERENCES vaults(id),
         target_vault_id uuid NOT NULL REFERENCES vaults(id),
         mode text NOT NULL CHECK (mode IN ('copy', 'move')),
-        state text NOT NULL CHECK (state IN ('running', 'completed', 'failed')),
+        state text NOT NULL CHECK (state IN ('running', 'completed')),
+        queue text NOT NULL,
+        generation integer NOT NULL DEFAULT 0,
+        kicked_at timestamptz,
         principal_id text NOT NULL,
         request_id text,
         total integer NOT NULL,
@@ -79,6 +82,8 @@ export class Transfer1763920000000 implements MigrationInterface {
         finished_at timestamptz,
         PRIMARY KEY (job_id, key_name)
       );
+      CREATE INDEX migration_items_claimable ON migration_items (job_id, key_name) WHERE state = 'pending';
+      CREATE INDEX migration_jobs_running ON migration_jobs (queue) WHERE state = 'running';
 
       GRANT SELECT, INSERT, UPDATE, DELETE ON key_transfers, security_domains, security_domain_pools, migration_jobs, migration_items TO keybridge_app;
     `);

@@ -4,11 +4,14 @@ import { CqrsModule } from '@nestjs/cqrs';
 import { AuthModule } from '@keybridge/auth';
 import { ByokModule } from '@keybridge/byok';
 import { EscrowModule } from '@keybridge/escrow';
+import { TransferModule } from '@keybridge/transfer';
 import { HsmModule, PoolConfig } from '@keybridge/hsm';
 import { LedgerAuditModule, LedgerModule } from '@keybridge/ledger';
 import { AppConfig, DatabaseModule, PlatformConfigModule, redisConnectionOptions } from '@keybridge/platform';
 import { HEALTH_QUEUE, HealthProbeProcessor } from './health-probe/health-probe.processor';
 import { CHECKPOINT_QUEUE, LedgerCheckpointProcessor } from './ledger-checkpoint/ledger-checkpoint.processor';
+import { MigrationReconcileScheduler } from './migration/migration-reconcile.scheduler';
+import { MIGRATION_QUEUE_NAME, MigrationProcessor } from './migration/migration.processor';
 import { RewrapReconcileScheduler } from './rewrap/rewrap-reconcile.scheduler';
 import { REWRAP_QUEUE_NAME, RewrapSlotProcessor } from './rewrap/rewrap-slot.processor';
 import { TRANSPORT_KEY_CLEANUP_QUEUE, TransportKeyCleanupProcessor } from './transport-key-cleanup/transport-key-cleanup.processor';
@@ -36,8 +39,18 @@ export class WorkerModule {
         BullModule.registerQueue({ name: TRANSPORT_KEY_CLEANUP_QUEUE }),
         EscrowModule,
         BullModule.registerQueue({ name: REWRAP_QUEUE_NAME }),
+        TransferModule,
+        BullModule.registerQueue({ name: MIGRATION_QUEUE_NAME }),
       ],
-      providers: [HealthProbeProcessor, LedgerCheckpointProcessor, TransportKeyCleanupProcessor, RewrapSlotProcessor, RewrapReconcileScheduler],
+      providers: [
+        HealthProbeProcessor,
+        LedgerCheckpointProcessor,
+        TransportKeyCleanupProcessor,
+        RewrapSlotProcessor,
+        RewrapReconcileScheduler,
+        MigrationProcessor,
+        MigrationReconcileScheduler,
+      ],
     };
   }
 }

@@ -8,3 +8,11 @@ export * from './add-vault-to-security-domain/add-vault-to-security-domain.comma
 export * from './list-security-domains/list-security-domains.query';
 export * from './backup-key/backup-key.command';
 export * from './restore-key/restore-key.command';
+export * from './migration/migration.config';
+export * from './migration/migration-queue';
+export * from './migration/migration-runner';
+export * from './migration/migration-reconciler';
+export * from './migration/migration-job.view';
+export * from './migration/migration-job.repository';
+export * from './start-vault-migration/start-vault-migration.command';
+export * from './get-vault-migration/get-vault-migration.query';

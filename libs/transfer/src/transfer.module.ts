@@ -8,6 +8,13 @@ import { CreateSecurityDomainHandler } from './create-security-domain/create-sec
 import { ListSecurityDomainsHandler } from './list-security-domains/list-security-domains.handler';
 import { KeyMover } from './move-keys/key-mover';
 import { KeyTransferRepository } from './persistence/key-transfer.repository';
+import { MigrationConfig } from './migration/migration.config';
+import { MigrationJobRepository } from './migration/migration-job.repository';
+import { MigrationQueue } from './migration/migration-queue';
+import { MigrationReconciler } from './migration/migration-reconciler';
+import { MigrationRunner } from './migration/migration-runner';
+import { StartVaultMigrationHandler } from './start-vault-migration/start-vault-migration.handler';
+import { GetVaultMigrationHandler, ListVaultMigrationsHandler } from './get-vault-migration/get-vault-migration.handler';
 import { RestoreKeyHandler } from './restore-key/restore-key.handler';
 import { SecurityDomainRepository } from './security-domain/security-domain.repository';
 import { SecurityOfficerUse } from './security-domain/security-officer-use';
@@ -30,7 +37,15 @@ import { VaultKeyTransfer } from './transfer-key/vault-key-transfer';
     ListSecurityDomainsHandler,
     BackupKeyHandler,
     RestoreKeyHandler,
+    { provide: MigrationConfig, useFactory: () => MigrationConfig.fromEnv() },
+    MigrationQueue,
+    MigrationJobRepository,
+    MigrationRunner,
+    MigrationReconciler,
+    StartVaultMigrationHandler,
+    GetVaultMigrationHandler,
+    ListVaultMigrationsHandler,
   ],
-  exports: [VaultKeyTransfer],
+  exports: [VaultKeyTransfer, MigrationConfig, MigrationQueue, MigrationRunner, MigrationReconciler],
 })
 export class TransferModule {}

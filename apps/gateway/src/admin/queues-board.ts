@@ -5,6 +5,7 @@ import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
 import { Authenticator, isAdmin, Principal, PrincipalRepository } from '@keybridge/auth';
 import { BullRewrapQueue } from '@keybridge/escrow';
+import { MigrationQueue } from '@keybridge/transfer';
 import { NextFunction, Request, Response } from 'express';
 
 export const QUEUES_BOARD_PATH = '/admin/queues';
@@ -21,7 +22,11 @@ const COOKIE_SECONDS = 15 * 60;
 export function mountQueuesBoard(app: INestApplication): void {
   const adapter = new ExpressAdapter();
   adapter.setBasePath(QUEUES_BOARD_PATH);
-  createBullBoard({ queues: [new BullMQAdapter(app.get(BullRewrapQueue).queue())], serverAdapter: adapter, options: { uiConfig: { boardTitle: 'Keybridge queues' } } });
+  createBullBoard({
+    queues: [new BullMQAdapter(app.get(BullRewrapQueue).queue()), new BullMQAdapter(app.get(MigrationQueue).queue())],
+    serverAdapter: adapter,
+    options: { uiConfig: { boardTitle: 'Keybridge queues' } },
+  });
   const gate = new BoardGate(app.get(Authenticator), app.get(PrincipalRepository));
   app.use(QUEUES_BOARD_PATH, (req: Request, res: Response, next: NextFunction) => void gate.handle(req, res, next), adapter.getRouter());
 }

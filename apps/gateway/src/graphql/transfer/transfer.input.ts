@@ -25,3 +25,10 @@ export class ActivateSecurityDomainInput {
   @Field({ description: 'Pool that joins the domain' }) pool!: string;
   @Field(() => [String], { description: 'keybridge.decrypted-share JSON documents (keybridge custodian decrypt-share)' }) shares!: string[];
 }
+
+@InputType()
+export class StartVaultMigrationInput {
+  @Field({ description: 'Source vault (permissions transfer and manageJobs)' }) sourceVault!: string;
+  @Field({ description: 'Target vault (permission import)' }) targetVault!: string;
+  @Field(() => String, { nullable: true, description: 'copy (default) or move' }) mode?: string | null;
+}

@@ -1,5 +1,5 @@
 import { Field, Int, ObjectType } from '@nestjs/graphql';
-import { CreatedSecurityDomain, KeyBackupResult, SecurityDomainView, TransferKeyResult } from '@keybridge/transfer';
+import { CreatedSecurityDomain, KeyBackupResult, SecurityDomainView, TransferKeyResult, VaultMigrationView } from '@keybridge/transfer';
 import { KeyModel } from '../keys/key.model';
 
 @ObjectType('TransferredVersion')
@@ -76,5 +76,37 @@ export class KeyBackupModel {
 
   static from(result: KeyBackupResult): KeyBackupModel {
     return Object.assign(new KeyBackupModel(), result);
+  }
+}
+
+@ObjectType('VaultMigrationItem', { description: 'One key of a vault migration' })
+export class VaultMigrationItemModel {
+  @Field() keyName!: string;
+  @Field({ description: 'pending, done, failed or skipped' }) state!: string;
+  @Field(() => Int, { nullable: true, description: 'Versions transferred' }) versions!: number | null;
+  @Field(() => String, { nullable: true, description: 'Typed error code of a failed or skipped key' }) errorCode!: string | null;
+  @Field(() => String, { nullable: true }) errorMessage!: string | null;
+  @Field(() => Int) attempts!: number;
+  @Field(() => Date, { nullable: true }) finishedAt!: Date | null;
+}
+
+@ObjectType('VaultMigration', { description: 'A queued whole-vault migration (worker, resumable)' })
+export class VaultMigrationModel {
+  @Field() id!: string;
+  @Field() sourceVault!: string;
+  @Field() targetVault!: string;
+  @Field() mode!: string;
+  @Field({ description: 'running or completed' }) state!: string;
+  @Field(() => Int) total!: number;
+  @Field(() => Int) pending!: number;
+  @Field(() => Int) done!: number;
+  @Field(() => Int) failed!: number;
+  @Field(() => Int) skipped!: number;
+  @Field() createdAt!: Date;
+  @Field(() => Date, { nullable: true }) finishedAt!: Date | null;
+  @Field(() => [VaultMigrationItemModel], { nullable: true, description: 'Per-key outcome (vaultMigration only)' }) items?: VaultMigrationItemModel[];
+
+  static from(view: VaultMigrationView): VaultMigrationModel {
+    return Object.assign(new VaultMigrationModel(), view, { items: view.items?.map((item) => Object.assign(new VaultMigrationItemModel(), item)) });
   }
 }

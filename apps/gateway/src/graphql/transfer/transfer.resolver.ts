@@ -1,4 +1,4 @@
-import { Args, Mutation, Query, Resolver } from '@nestjs/graphql';
+import { Args, Int, Mutation, Query, Resolver } from '@nestjs/graphql';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { Caller } from '@keybridge/auth';
 import {
@@ -6,14 +6,17 @@ import {
   AddVaultToSecurityDomainCommand,
   BackupKeyCommand,
   CreateSecurityDomainCommand,
+  GetVaultMigrationQuery,
+  ListVaultMigrationsQuery,
+  StartVaultMigrationCommand,
   ListSecurityDomainsQuery,
   RestoreKeyCommand,
   TransferKeyCommand,
 } from '@keybridge/transfer';
 import { KeyModel } from '../keys/key.model';
 import { CurrentCaller } from '../../auth/current-caller.decorator';
-import { ActivateSecurityDomainInput, CreateSecurityDomainInput, TransferKeyInput } from './transfer.input';
-import { CreatedSecurityDomainModel, KeyBackupModel, SecurityDomainModel, TransferKeyResultModel } from './transfer.model';
+import { ActivateSecurityDomainInput, CreateSecurityDomainInput, StartVaultMigrationInput, TransferKeyInput } from './transfer.input';
+import { CreatedSecurityDomainModel, KeyBackupModel, SecurityDomainModel, TransferKeyResultModel, VaultMigrationModel } from './transfer.model';
 
 /** Cross-vault transfer HSM to HSM, security domains with custodian quorum, backup and restore. */
 @Resolver()
@@ -60,5 +63,26 @@ export class TransferResolver {
   @Mutation(() => KeyModel, { description: 'Restores a backup into any vault of the same security domain (any pool, any vendor). Permission: restore.' })
   async restoreKey(@CurrentCaller() caller: Caller, @Args('vault') vault: string, @Args('blob') blob: string): Promise<KeyModel> {
     return KeyModel.from(await this.commands.execute(new RestoreKeyCommand(caller, vault, blob)));
+  }
+
+  @Mutation(() => VaultMigrationModel, {
+    description: 'Queues the transfer of every exportable key of a vault into another (worker, resumable). Permissions: transfer and manageJobs on the source, import on the target.',
+  })
+  async startVaultMigration(@CurrentCaller() caller: Caller, @Args('input') input: StartVaultMigrationInput): Promise<VaultMigrationModel> {
+    return VaultMigrationModel.from(await this.commands.execute(new StartVaultMigrationCommand(caller, input)));
+  }
+
+  @Query(() => VaultMigrationModel, { description: 'A vault migration with its progress and per-key outcome. Permission: get or manageJobs on either vault.' })
+  async vaultMigration(@CurrentCaller() caller: Caller, @Args('id') id: string): Promise<VaultMigrationModel> {
+    return VaultMigrationModel.from(await this.queries.execute(new GetVaultMigrationQuery(caller, id)));
+  }
+
+  @Query(() => [VaultMigrationModel], { description: 'Migrations from or into a vault, newest first. Permission: get or manageJobs.' })
+  async vaultMigrations(
+    @CurrentCaller() caller: Caller,
+    @Args('vault') vault: string,
+    @Args('first', { type: () => Int, nullable: true }) first: number | null,
+  ): Promise<VaultMigrationModel[]> {
+    return (await this.queries.execute(new ListVaultMigrationsQuery(caller, vault, first))).map((view) => VaultMigrationModel.from(view));
   }
 }
