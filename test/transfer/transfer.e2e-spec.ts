@@ -1,6 +1,6 @@
 import { createHash, randomBytes, verify } from 'node:crypto';
 import { Client } from 'pg';
-import { adminDatabase, createKey, GatewayClient, ledgerRows, principalWith, uniqueName } from '@keybridge/testing';
+import { admin, adminDatabase, createKey, GatewayClient, ledgerRows, principalWith, uniqueName } from '@keybridge/testing';
 import { getKey, grant, publicKeyOf, SIGN, transfer, TRANSFER, vaultsWithOwner, WRAP } from './support';
 
 const ROUTES = [
@@ -76,6 +76,16 @@ describe.each(ROUTES)('transferKey %s', (_route, sourcePool, targetPool) => {
     expect(targetRows.map((r) => `${r.operation}:${r.outcome}`)).toContain('transferKeyIn:success');
     const lineage = await db.query('SELECT source_vault, source_name, versions, mode FROM key_transfers WHERE target_vault = $1 AND target_name = $2', [target, 'aes']);
     expect(lineage.rows).toEqual([{ source_vault: source, source_name: 'aes', versions: [1, 2], mode: 'copy' }]);
+  });
+
+  it('keyAccessHistory of the moved key follows it back into the source vault, up to the transfer', async () => {
+    const { keyAccessHistory } = await admin().data<{ keyAccessHistory: { edges: Array<{ node: { operation: string; kid: string | null } }> } }>(
+      'query($k: String!) { keyAccessHistory(keyId: $k, first: 100) { edges { node { operation kid } } } }',
+      { k: `/vaults/${target}/keys/aes` },
+    );
+    const seen = keyAccessHistory.edges.map((e) => `${e.node.operation}@${e.node.kid?.split('/')[2]}`);
+    expect(seen).toEqual(expect.arrayContaining([`createKey@${source}`, `rotateKey@${source}`, `transferKeyIn@${target}`, `transferKey@${source}`]));
+    expect(seen.filter((s) => s.startsWith('wrapKey@'))).toEqual([`wrapKey@${target}`]);
   });
 });
 

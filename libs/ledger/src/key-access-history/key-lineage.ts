@@ -1,19 +1,39 @@
 import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
 import { KeySegment } from '../read/audit-filter';
+
+/** Transfers chained back further than this are not followed (a cycle guard; real chains are short). */
+const MAX_HOPS = 32;
 
 /**
  * Where one key has lived: the (vault, name) pairs it had, each with the seq range during which it had it.
  * The history of a key is the union of its segments' entries, so it survives moves between vaults.
  *
- * Today keys never leave their vault, so the lineage of /vaults/<v>/keys/<n> is that one pair for all time. When
- * cross-vault transfers arrive, the transfer library records each move (source kid, target kid, the seq of the
- * transfer's ledger entry) and provides a KeyLineage subclass that walks those records both ways:
- *   [{ vault: a, keyName: k, toSeq: s1 }, { vault: b, keyName: k2, fromSeq: s1 }, …]
- * registered with `{ provide: KeyLineage, useClass: TransferAwareKeyLineage }`; nothing else changes.
+ * A transfer (libs/transfer) records the source, the target and the seq of its 'transferKeyIn' entry in
+ * key_transfers. The source's own 'transferKey' entry commits in the same transaction right after it (the ledger's
+ * append lock is held to commit, so the two seqs are consecutive): the source segment ends there. Walking back:
+ *   [{ vault: b, keyName: k2 }, { vault: a, keyName: k, toSeq: s1 + 1 }, …]
  */
 @Injectable()
 export class KeyLineage {
+  constructor(@InjectDataSource() private readonly db: DataSource) {}
+
   async segments(vault: string, keyName: string): Promise<KeySegment[]> {
-    return [{ vault, keyName }];
+    const segments: KeySegment[] = [{ vault, keyName }];
+    let current = { vault, keyName, before: Number.MAX_SAFE_INTEGER };
+    for (let hop = 0; hop < MAX_HOPS; hop++) {
+      const rows = (await this.db.query(
+        `SELECT source_vault, source_name, ledger_seq FROM key_transfers
+          WHERE target_vault = $1 AND target_name = $2 AND ledger_seq < $3 ORDER BY ledger_seq DESC LIMIT 1`,
+        [current.vault, current.keyName, current.before],
+      )) as Array<{ source_vault: string; source_name: string; ledger_seq: string }>;
+      const row = rows[0];
+      if (!row) break;
+      const seq = Number(row.ledger_seq);
+      segments.push({ vault: row.source_vault, keyName: row.source_name, toSeq: seq + 1 });
+      current = { vault: row.source_vault, keyName: row.source_name, before: seq };
+    }
+    return segments;
   }
 }

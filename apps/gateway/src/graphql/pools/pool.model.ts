@@ -27,7 +27,7 @@ export class PoolModel {
   @Field(() => PoolCapabilitiesModel) capabilities!: PoolCapabilitiesModel;
   @Field({
     description:
-      'How exportable keys leave the pool: trusted (CKA_WRAP_WITH_TRUSTED, security-officer steps), pinOnly (the module does not enforce it and the pool allows it anyway: any PIN holder could read them out), refused',
+      'How exportable keys leave the pool: trusted (CKA_WRAP_WITH_TRUSTED, security-officer steps), pinOnly (the module does not enforce it and the pool allows it anyway, so every PIN holder could read them out), refused',
   })
   exportPolicy!: string;
   @Field({ description: 'A security-officer PIN source is configured (exports under policy trusted need it)' }) securityOfficerConfigured!: boolean;
