@@ -74,8 +74,10 @@ describe('exportKeys → importWrappedKey between pools and vendors', () => {
     expect(await hsm.keyCheckValue(moved.ref)).toEqual(await hsm.keyCheckValue(key.ref));
     const dek = randomBytes(32);
     expect(await hsm.wrapValue(moved.ref, { name: 'AES_KEY_WRAP_PAD' }, dek)).toEqual(await hsm.wrapValue(key.ref, { name: 'AES_KEY_WRAP_PAD' }, dek));
+    // Still exportable at the target, and where the module enforces it, still only under trusted keys.
     const attributes = await hsm.attributes(moved.ref);
-    expect(attributes).toMatchObject({ sensitive: true, extractable: true });
+    expect(attributes).toMatchObject({ token: true, sensitive: true, extractable: true, ...(target.vendor === 'softhsm2' ? { wrapWithTrusted: true } : {}) });
+    if (target.vendor === 'softhsm2') expect(attemptReadOut(target, moved.ref.objectId)).toMatchObject({ value: 'CKR_ATTRIBUTE_SENSITIVE', wrap: 'CKR_KEY_NOT_WRAPPABLE' });
   });
 
   it.each(routes())('RSA-3072 %s: the target signs, the source public key verifies', async (_route, source, target) => {

@@ -13,3 +13,5 @@ export * from './baseline/raw-baseline';
 export * from './baseline/raw-rewrap';
 export { checkExport, negotiateOaepHash } from './export-rules';
 export { exportPolicyOf } from './mechanism-rules';
+export { FULL_USAGE } from './key-usage';
+export { samePublicKey } from './encoding/public-jwk';

@@ -1,37 +1,21 @@
-import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { MigrationConfig, MigrationReconciler } from '@keybridge/transfer';
+import { JitteredLoop } from '../scheduling/jittered-loop';
 
 /** Runs the migration reconciler every KEYBRIDGE_MIGRATION_RECONCILE_SECONDS (with jitter). */
 @Injectable()
 export class MigrationReconcileScheduler implements OnApplicationBootstrap, OnApplicationShutdown {
-  private readonly logger = new Logger(MigrationReconcileScheduler.name);
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-  private stopped = false;
+  private readonly loop: JitteredLoop;
 
-  constructor(
-    private readonly reconciler: MigrationReconciler,
-    private readonly config: MigrationConfig,
-  ) {}
+  constructor(reconciler: MigrationReconciler, config: MigrationConfig) {
+    this.loop = new JitteredLoop(MigrationReconcileScheduler.name, () => reconciler.tick(), () => config.values.KEYBRIDGE_MIGRATION_RECONCILE_SECONDS * 1000);
+  }
 
   onApplicationBootstrap(): void {
-    this.schedule(1000 * Math.random());
+    this.loop.start();
   }
 
-  async onApplicationShutdown(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    await this.running;
-  }
-
-  private schedule(delayMs: number): void {
-    if (this.stopped) return;
-    this.timer = setTimeout(() => {
-      this.running = this.reconciler
-        .tick()
-        .catch((error: unknown) => this.logger.warn(`reconcile failed: ${error instanceof Error ? error.message : String(error)}`))
-        .finally(() => this.schedule(this.config.values.KEYBRIDGE_MIGRATION_RECONCILE_SECONDS * 1000 * (0.75 + Math.random() / 2)));
-    }, delayMs);
-    this.timer.unref();
+  onApplicationShutdown(): Promise<void> {
+    return this.loop.stop();
   }
 }

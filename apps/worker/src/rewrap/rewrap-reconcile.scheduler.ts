@@ -1,40 +1,21 @@
-import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { EscrowConfig, RewrapReconciler } from '@keybridge/escrow';
+import { JitteredLoop } from '../scheduling/jittered-loop';
 
 /** Runs the reconciler every KEYBRIDGE_REWRAP_RECONCILE_SECONDS (with jitter, so workers do not tick together). */
 @Injectable()
 export class RewrapReconcileScheduler implements OnApplicationBootstrap, OnApplicationShutdown {
-  private readonly logger = new Logger(RewrapReconcileScheduler.name);
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-  private stopped = false;
+  private readonly loop: JitteredLoop;
 
-  constructor(
-    private readonly reconciler: RewrapReconciler,
-    private readonly config: EscrowConfig,
-  ) {}
+  constructor(reconciler: RewrapReconciler, config: EscrowConfig) {
+    this.loop = new JitteredLoop(RewrapReconcileScheduler.name, () => reconciler.tick(), () => config.values.KEYBRIDGE_REWRAP_RECONCILE_SECONDS * 1000);
+  }
 
   onApplicationBootstrap(): void {
-    this.schedule(1000 * Math.random());
+    this.loop.start();
   }
 
-  async onApplicationShutdown(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    await this.running;
-  }
-
-  private schedule(delayMs: number): void {
-    if (this.stopped) return;
-    this.timer = setTimeout(() => {
-      this.running = this.reconciler
-        .tick()
-        .catch((error: unknown) => this.logger.warn(`reconcile failed: ${error instanceof Error ? error.message : String(error)}`))
-        .finally(() => {
-          const base = this.config.values.KEYBRIDGE_REWRAP_RECONCILE_SECONDS * 1000;
-          this.schedule(base * (0.75 + Math.random() / 2));
-        });
-    }, delayMs);
-    this.timer.unref();
+  onApplicationShutdown(): Promise<void> {
+    return this.loop.stop();
   }
 }

@@ -1,8 +1,8 @@
-import { createHash, createPublicKey, randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { Inject } from '@nestjs/common';
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { Permission } from '@keybridge/auth';
-import { GeneratedKey, HSM_PORT, HsmImportError, HsmPort, ImportWrappedKeyRequest, KeySpec, KeyUsage, PublicKeyJwk } from '@keybridge/hsm';
+import { FULL_USAGE, GeneratedKey, HSM_PORT, HsmImportError, HsmPort, ImportWrappedKeyRequest, KeySpec, samePublicKey } from '@keybridge/hsm';
 import {
   invalidArgument,
   KeyError,
@@ -26,13 +26,6 @@ import { ByokError, ByokErrorCode } from '../byok.errors';
 import { TransportKeyRepository } from '../persistence/transport-key.repository';
 import { parseDeclaredPublicKey } from './declared-public-key';
 import { ImportKeyCommand } from './import-key.command';
-
-/** As for generated keys: every usage the type allows in the HSM; key_ops (which can change) are the gateway's. */
-const FULL_USAGE: Record<KeySpec['kty'], KeyUsage> = {
-  RSA: { encrypt: true, decrypt: true, wrap: true, unwrap: true, sign: true, verify: true },
-  EC: { encrypt: false, decrypt: false, wrap: false, unwrap: false, sign: true, verify: true },
-  oct: { encrypt: true, decrypt: true, wrap: true, unwrap: true, sign: false, verify: false },
-};
 
 type Scalar = string | number | boolean | null;
 
@@ -229,9 +222,6 @@ function describe(spec: KeySpec): string {
   return spec.kty === 'EC' ? `EC ${spec.curve}` : `${spec.kty} ${spec.bits}`;
 }
 
-function samePublicKey(a: PublicKeyJwk, b: PublicKeyJwk): boolean {
-  return createPublicKey({ key: a, format: 'jwk' }).equals(createPublicKey({ key: b, format: 'jwk' }));
-}
 
 function sha256(data: Buffer): string {
   return createHash('sha256').update(data).digest('hex');

@@ -1,3 +1,4 @@
+import { createPublicKey } from 'node:crypto';
 import { EcCurve, PublicKeyJwk } from '../hsm.port';
 import { CURVES } from './ec-curves';
 import { decodeEcPoint } from './ec-point';
@@ -20,4 +21,9 @@ export function rsaPublicJwk(modulus: Buffer, publicExponent: Buffer): PublicKey
 export function ecPublicJwk(curve: EcCurve, ecPoint: Buffer): PublicKeyJwk {
   const { x, y } = decodeEcPoint(ecPoint, CURVES[curve].fieldBytes);
   return { kty: 'EC', crv: curve, x: x.toString('base64url'), y: y.toString('base64url') };
+}
+
+/** The same public key, whatever the JWK's spelling (leading zeros, member order). */
+export function samePublicKey(a: PublicKeyJwk, b: PublicKeyJwk): boolean {
+  return createPublicKey({ key: a, format: 'jwk' }).equals(createPublicKey({ key: b, format: 'jwk' }));
 }

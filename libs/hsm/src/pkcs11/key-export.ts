@@ -1,6 +1,6 @@
 import * as pkcs11js from 'pkcs11js';
 import { HsmError, HsmErrorCode } from '../hsm.errors';
-import { ExportedKeys, ExportKeysRequest, PoolCapabilities, PublicKeyJwk } from '../hsm.port';
+import { ExportKeysRequest, PoolCapabilities, PublicKeyJwk } from '../hsm.port';
 import { ckrName } from './ckr';
 import { toPkcs11Mechanism } from './mechanisms';
 import { sessionSecretTemplate } from './key-templates';
@@ -39,8 +39,8 @@ export function recipientTemplate(recipient: PublicKeyJwk, trusted: boolean): Te
 }
 
 /**
- * The ephemeral AES-256 key E: session-only, sensitive, may only wrap. It must be extractable (it is itself wrapped
- * under the recipient). Made by the security officer (`trusted`): public (an SO session sees no private objects),
+ * The ephemeral AES-256 key E: session-only, sensitive, may only wrap. A generated E must be extractable (it is itself
+ * wrapped under the recipient); a caller's secret given as `value` never leaves and is not. Made by the security officer (`trusted`): public (an SO session sees no private objects),
  * CKA_TRUSTED so it may wrap CKA_WRAP_WITH_TRUSTED keys, and CKA_WRAP_WITH_TRUSTED itself so that a user cannot
  * wrap E under a key of their own and read it out.
  */
@@ -52,7 +52,7 @@ export function ephemeralTemplate(trusted: boolean, value?: Buffer): Template {
     { type: pkcs11js.CKA_TOKEN, value: false },
     { type: pkcs11js.CKA_PRIVATE, value: !trusted },
     { type: pkcs11js.CKA_SENSITIVE, value: true },
-    { type: pkcs11js.CKA_EXTRACTABLE, value: true },
+    { type: pkcs11js.CKA_EXTRACTABLE, value: value === undefined },
     { type: pkcs11js.CKA_WRAP, value: true },
     { type: pkcs11js.CKA_UNWRAP, value: false },
     { type: pkcs11js.CKA_ENCRYPT, value: false },
@@ -91,7 +91,7 @@ export async function makeWrappedEphemeral(s: ExportSession, request: ExportKeys
 
 /** The caller's secret as the wrapping key E (security domains); made by the SO when `trusted`. */
 export function secretAsEphemeral(s: ExportSession, secret: Buffer, trusted: boolean): Buffer {
-  return s.lib.C_CreateObject(s.session, ephemeralTemplate(trusted, secret).filter((a) => a.type !== pkcs11js.CKA_EXTRACTABLE).concat([{ type: pkcs11js.CKA_EXTRACTABLE, value: false }]));
+  return s.lib.C_CreateObject(s.session, ephemeralTemplate(trusted, secret));
 }
 
 /** RFC 5649(E, bytes): the bytes go in as a session generic secret, destroyed right after. */

@@ -1,7 +1,7 @@
 import { createHash, createPublicKey, randomBytes, verify } from 'node:crypto';
 import * as pkcs11js from 'pkcs11js';
 import { CURVES, curveByOid } from '../encoding/ec-curves';
-import { ecPublicJwk, rsaPublicJwk } from '../encoding/public-jwk';
+import { ecPublicJwk, rsaPublicJwk, samePublicKey } from '../encoding/public-jwk';
 import { HsmError, HsmErrorCode, HsmImportError } from '../hsm.errors';
 import { ImportTarget, ImportWrappedKeyRequest, PoolCapabilities, PublicKeyJwk } from '../hsm.port';
 import { describeSpec, IMPORT_RSA_BITS } from '../import-rules';
@@ -339,7 +339,7 @@ async function publicPart(s: ImportSession, object: Buffer, target: ImportTarget
     const declared = target.publicJwk;
     if (point) {
       jwk = ecPublicJwk(spec.curve, point);
-      if (declared && !sameJwk(jwk, declared)) throw new HsmImportError('publicKeyMismatch', 'the declared public key is not the public half of the imported key', { pool });
+      if (declared && !samePublicKey(jwk, declared)) throw new HsmImportError('publicKeyMismatch', 'the declared public key is not the public half of the imported key', { pool });
     } else {
       if (!declared) throw new HsmImportError('publicKeyRequired', `pool ${pool}: EC imports need the declared public key (the module does not expose it)`, { pool });
       if (!(await signatureVerifies(s, object, declared))) {
@@ -390,9 +390,6 @@ function rawEcPoint(jwk: Extract<PublicKeyJwk, { kty: 'EC' }>): Buffer {
   return Buffer.concat([Buffer.from([0x04]), pad(jwk.x), pad(jwk.y)]);
 }
 
-function sameJwk(a: PublicKeyJwk, b: PublicKeyJwk): boolean {
-  return createPublicKey({ key: a, format: 'jwk' }).equals(createPublicKey({ key: b, format: 'jwk' }));
-}
 
 function modulusBits(modulus: Buffer): number {
   let i = 0;

@@ -1,13 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { GeneratedKey, HSM_PORT, HsmPort, KeySpec, KeyUsage } from '@keybridge/hsm';
-
-
-const FULL_USAGE: Record<KeySpec['kty'], KeyUsage> = {
-  RSA: { encrypt: true, decrypt: true, wrap: true, unwrap: true, sign: true, verify: true },
-  EC: { encrypt: false, decrypt: false, wrap: false, unwrap: false, sign: true, verify: true },
-  oct: { encrypt: true, decrypt: true, wrap: true, unwrap: true, sign: false, verify: false },
-};
+import { FULL_USAGE, GeneratedKey, HSM_PORT, HsmPort, KeySpec } from '@keybridge/hsm';
 
 /**
  * Generates a key version inside the HSM and hands the new object to a database transaction; if that

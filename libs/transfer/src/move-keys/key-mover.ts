@@ -1,14 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { GeneratedKey, HSM_PORT, HsmKeyRef, HsmPort, KeySpec, KeyUsage, negotiateOaepHash, OaepHash, PublicKeyJwk, RsaBits } from '@keybridge/hsm';
+import { FULL_USAGE, GeneratedKey, HSM_PORT, HsmKeyRef, HsmPort, KeySpec, KeyUsage, negotiateOaepHash, OaepHash, PublicKeyJwk, RsaBits, samePublicKey } from '@keybridge/hsm';
 import { TransferError, TransferErrorCode } from '../transfer.errors';
 
-/** As for generated and imported keys: every usage the type allows in the HSM; key_ops (which can change) are the gateway's. */
-export const FULL_USAGE: Record<KeySpec['kty'], KeyUsage> = {
-  RSA: { encrypt: true, decrypt: true, wrap: true, unwrap: true, sign: true, verify: true },
-  EC: { encrypt: false, decrypt: false, wrap: false, unwrap: false, sign: true, verify: true },
-  oct: { encrypt: true, decrypt: true, wrap: true, unwrap: true, sign: false, verify: false },
-};
 const UNWRAP_ONLY: KeyUsage = { encrypt: false, decrypt: false, wrap: false, unwrap: true, sign: false, verify: false };
 
 export interface SourceVersion {
@@ -138,11 +132,6 @@ export class KeyMover {
   }
 }
 
-export function samePublicKey(a: PublicKeyJwk, b: PublicKeyJwk): boolean {
-  if (a.kty === 'RSA' && b.kty === 'RSA') return a.n === b.n && a.e === b.e;
-  if (a.kty === 'EC' && b.kty === 'EC') return a.crv === b.crv && a.x === b.x && a.y === b.y;
-  return false;
-}
 
 function newObjectId(): string {
   return randomBytes(16).toString('hex');

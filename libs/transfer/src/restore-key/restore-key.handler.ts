@@ -2,13 +2,12 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { Inject } from '@nestjs/common';
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { Permission } from '@keybridge/auth';
-import { GeneratedKey, HSM_PORT, HsmImportError, HsmPort, KeySpec, PublicKeyJwk } from '@keybridge/hsm';
+import { FULL_USAGE, GeneratedKey, HSM_PORT, HsmImportError, HsmPort, KeySpec, PublicKeyJwk, samePublicKey } from '@keybridge/hsm';
 import { KeyError, KeyErrorCode, KeyOp, KeyRepository, keyView, parseSpec, VaultAccess } from '@keybridge/keys';
 import { AuditMeta, AuditTrail } from '@keybridge/ledger';
 import { Clock } from '@keybridge/platform';
 import { DomainKeys } from '../backup/domain-keys';
 import { backupDigest, BackupParseError, KeyBackup, parseBackup } from '../backup/key-backup.format';
-import { FULL_USAGE, samePublicKey } from '../move-keys/key-mover';
 import { TransferError, TransferErrorCode } from '../transfer.errors';
 import { RestoreKeyCommand } from './restore-key.command';
 
