@@ -66,6 +66,10 @@ node "$KB_REPO/dist/bench/run-bench.js"
 # Re-wrap jobs (bench/rewrap.ts; BENCH_REWRAP_RECORDS, default 1,000,000): stops this stack's worker and runs its own.
 node "$KB_REPO/dist/bench/rewrap.js"
 
+# Transfers (bench/transfer.ts): raw PKCS#11 key move vs transferKey through the API vs a whole-vault migration
+# in this stack's worker (BENCH_TRANSFER_KEYS 30, BENCH_MIGRATION_KEYS 120).
+node "$KB_REPO/dist/bench/transfer.js"
+
 # Audit ledger (bench/ledger-appends.ts): appends/s (2 processes × 32 writers), the ledger's part in an API wrap,
 # verification rate, compliance queries on a seeded bench-only database (LEDGER_BENCH_ROWS, default 1,000,000;
 # 10,000,000 for the figures in docs/ledger-benchmarks.md takes ~15 minutes on 2 cores; 0 skips).

@@ -21,7 +21,7 @@ import {
 } from './hsm.port';
 import { checkInput, checkKeySpec, checkKeyType, checkMechanism, HsmOperation, mechanismLabel, signatureLengthFits } from './mechanism-rules';
 import { PoolConfig, readSecret } from './pool-config';
-import { ckrName } from './pkcs11/ckr';
+import { ckrName, sleep } from './pkcs11/ckr';
 import { isHandleInvalid, toHsmError } from './pkcs11/hsm-error.mapper';
 import { dataKeyTemplate, keyPairTemplates, rewrapSecretTemplate, secretKeyTemplate, sessionSecretTemplate } from './pkcs11/key-templates';
 import { toPkcs11Mechanism } from './pkcs11/mechanisms';
@@ -152,7 +152,7 @@ export class GrapheneHsmAdapter implements HsmPort {
     return this.call(request.pool, 'generateKey', label, async (rt) => {
       checkKeySpec(rt.name, rt.caps, request, rt.exportPolicy);
       const ref: HsmKeyRef = { pool: rt.name, objectId: request.objectId };
-      return rt.sessions.use(async (session) => {
+      return retryGeneration(() => rt.sessions.use(async (session) => {
         if (rt.cache.findHandles(session, request.objectId).length > 0) {
           // NSS derives handles from CKA_ID and would silently merge two keys with one id.
           throw new HsmError(HsmErrorCode.HSM_INVALID_INPUT, `pool ${rt.name}: objectId is already in use`, { pool: rt.name });
@@ -171,7 +171,7 @@ export class GrapheneHsmAdapter implements HsmPort {
           for (const handle of [pair.publicKey, pair.privateKey]) destroyQuietly(rt.lib, session, handle);
           throw error;
         }
-      });
+      }));
     });
   }
 
@@ -325,17 +325,15 @@ export class GrapheneHsmAdapter implements HsmPort {
     const trusted = rt.exportPolicy === 'trusted';
     const run = async (session: Buffer): Promise<T> => {
       const s: ExportSession = { lib: rt.lib, session, caps: rt.caps, pool: rt.name };
+      // Missing keys are refused before any security-officer step.
+      const present = keyHandles(rt, session, objectIds);
+      if (present.missing) throw notFound(rt, { pool: rt.name, objectId: present.missing });
       let made: { ephemeral: Buffer; wrapped?: Buffer } | undefined;
       if (trusted) await this.asSecurityOfficer(rt, session, async () => void (made = await make(s, true)));
       else made = await make(s, false);
       const { ephemeral, wrapped } = made as { ephemeral: Buffer; wrapped?: Buffer };
       try {
-        const handles = objectIds.map((objectId) => {
-          rt.cache.invalidate(objectId);
-          const key = rt.cache.resolve(session, objectId)?.key;
-          if (!key) throw notFound(rt, { pool: rt.name, objectId });
-          return key.handle;
-        });
+        const handles = trusted ? await findAgainAfterLogin(rt, session, objectIds) : present.handles;
         return await use(s, ephemeral, handles, wrapped);
       } finally {
         destroyExportObject(s, ephemeral);
@@ -715,6 +713,51 @@ function readBool(lib: pkcs11js.PKCS11, session: Buffer, handle: Buffer, type: n
   } catch (error) {
     if (ckrName(error) === 'CKR_ATTRIBUTE_TYPE_INVALID') return false;
     throw error;
+  }
+}
+
+/**
+ * SoftHSM 2.6.1's file store answers CKR_GENERAL_ERROR (once seen: CKR_TEMPLATE_INCONSISTENT) now and then to a
+ * generation that races its reload after another process created or destroyed objects on the same token (measured:
+ * 8 concurrent generations right after another process's changes, about 1 in 30). Our templates are fixed and
+ * generation has no caller input that could be invalid, so one retry on a fresh session is safe; a persistent
+ * failure still surfaces.
+ */
+/** Fresh handles of the keys' private or secret objects; `missing` names the first key that has none. */
+function keyHandles(rt: PoolRuntime, session: Buffer, objectIds: string[]): { handles: Buffer[]; missing?: string } {
+  const handles: Buffer[] = [];
+  for (const objectId of objectIds) {
+    rt.cache.invalidate(objectId);
+    const key = rt.cache.resolve(session, objectId)?.key;
+    if (!key) return { handles, missing: objectId };
+    handles.push(key.handle);
+  }
+  return { handles };
+}
+
+/**
+ * After the security officer's logout and the user's login the private objects' handles are new. SoftHSM 2.6.1
+ * sometimes does not list a private object in the first searches after a login while it reloads a token another
+ * process has changed, so keys that were there before the logout are looked for a few times before giving up.
+ */
+async function findAgainAfterLogin(rt: PoolRuntime, session: Buffer, objectIds: string[]): Promise<Buffer[]> {
+  for (let attempt = 1; ; attempt++) {
+    const found = keyHandles(rt, session, objectIds);
+    if (!found.missing) return found.handles;
+    if (attempt === 5) throw notFound(rt, { pool: rt.name, objectId: found.missing });
+    await sleep(20 * attempt);
+  }
+}
+
+const GENERATION_RACE_CKRS = new Set(['CKR_GENERAL_ERROR', 'CKR_TEMPLATE_INCONSISTENT']);
+
+async function retryGeneration<T>(generate: () => Promise<T>): Promise<T> {
+  try {
+    return await generate();
+  } catch (error) {
+    if (!GENERATION_RACE_CKRS.has(ckrName(error) ?? '')) throw error;
+    await sleep(10);
+    return generate();
   }
 }
 

@@ -15,3 +15,4 @@ export { checkExport, negotiateOaepHash } from './export-rules';
 export { exportPolicyOf } from './mechanism-rules';
 export { FULL_USAGE } from './key-usage';
 export { samePublicKey } from './encoding/public-jwk';
+export * from './baseline/raw-transfer';

@@ -2,9 +2,10 @@ import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DomainError } from '@keybridge/platform';
 import { KeyRepository, VaultRepository } from '@keybridge/keys';
-import { AuditTrail, LedgerEntryInput, LedgerWriter } from '@keybridge/ledger';
+import { AuditTrail, LedgerEntryInput, LedgerErrorCode, LedgerWriter } from '@keybridge/ledger';
 import { DataSource } from 'typeorm';
 import { VaultKeyTransfer } from '../transfer-key/vault-key-transfer';
+import { HsmErrorCode } from '@keybridge/hsm';
 import { MigrationConfig } from './migration.config';
 import { MigrationJob, MigrationJobRepository } from './migration-job.repository';
 
@@ -21,7 +22,7 @@ export interface MigrationRunSummary {
  * with its item done, or not there with its item pending. A worker killed mid-key leaves at most HSM objects
  * without rows (labelled with the target vault and key); its lease runs out and another worker moves the key again.
  * Typed refusals (the key changed meanwhile, a name taken in the target) finish the item as failed with the code;
- * anything else is retried up to KEYBRIDGE_MIGRATION_ATTEMPTS times.
+ * HSM trouble, the ledger being down and untyped errors are retried up to KEYBRIDGE_MIGRATION_ATTEMPTS times.
  */
 @Injectable()
 export class MigrationRunner {
@@ -91,8 +92,7 @@ export class MigrationRunner {
       });
       return 'done';
     } catch (error) {
-      const typed = error instanceof DomainError || error instanceof MigrationItemGone;
-      if (!typed && !lastAttempt) {
+      if (retryable(error) && !lastAttempt) {
         this.logger.warn(`vault migration ${job.id}: key ${keyName} failed (${error instanceof Error ? error.message : String(error)}); will retry`);
         await this.jobs.release(job.id, keyName);
         return 'retry';
@@ -104,6 +104,19 @@ export class MigrationRunner {
     }
   }
 }
+
+/**
+ * Failures that say nothing about the key: untyped errors, the ledger being down, and the HSM's own trouble —
+ * SoftHSM's file store answers CKR_GENERAL_ERROR or misses an object another process just wrote while it reloads.
+ * Typed refusals (not exportable, name taken, nothing the pools can do) are final.
+ */
+function retryable(error: unknown): boolean {
+  if (error instanceof MigrationItemGone) return false;
+  if (!(error instanceof DomainError)) return true;
+  return RETRYABLE_CODES.has(error.code);
+}
+
+const RETRYABLE_CODES = new Set<string>([HsmErrorCode.HSM_ERROR, HsmErrorCode.HSM_OBJECT_NOT_FOUND, LedgerErrorCode.LEDGER_UNAVAILABLE]);
 
 class MigrationItemGone extends Error {
   constructor(keyName: string) {

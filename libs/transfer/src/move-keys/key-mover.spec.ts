@@ -38,7 +38,7 @@ describe('KeyMover', () => {
     ['AES-256', { kty: 'oct', bits: 256 }],
     ['RSA-2048', { kty: 'RSA', bits: 2048 }],
     ['EC P-256', { kty: 'EC', curve: 'P-256' }],
-  ])('moves %s versions, proves them the same, destroys the transport key, records the SO use first', async (_name, spec) => {
+  ])('moves %s versions, proves them the same, records the SO use first', async (_name, spec) => {
     const fake = hsm();
     const v1 = await keyIn(fake, 'soft-a', spec);
     const v2 = await keyIn(fake, 'soft-a', spec);
@@ -73,9 +73,26 @@ describe('KeyMover', () => {
       const signature = await fake.sign(result.moved[0].ref, { name: 'ECDSA' }, digest);
       expect(verify('sha256', Buffer.from('m'), { key: createPublicKey({ key: v1.publicJwk as PublicKeyJwk, format: 'jwk' }), dsaEncoding: 'ieee-p1363' }, signature)).toBe(true);
     }
-    // Only the source keys and the moved versions remain: the transport key is gone.
     const objects = (await Promise.all([v1.ref, v2.ref, ...result.moved.map((m) => m.ref)].map((ref) => fake.exists(ref)))).every(Boolean);
     expect(objects).toBe(true);
+  });
+
+  it('makes one transport key per target pool for many moves, and destroys it at shutdown', async () => {
+    const fake = hsm();
+    const generate = jest.spyOn(fake, 'generateKey');
+    const destroy = jest.spyOn(fake, 'destroyKey');
+    const mover = new KeyMover(fake);
+    const move = async (): Promise<void> => {
+      const key = await keyIn(fake, 'soft-a', { kty: 'oct', bits: 256 });
+      await mover.move({ sourcePool: 'soft-a', targetPool: 'soft-b', spec: { kty: 'oct', bits: 256 }, exportable: true, versions: [{ version: 1, ...key }], label: () => 't', beforeSecurityOfficer: async () => undefined });
+    };
+    generate.mockClear();
+    await Promise.all([move(), move(), move()]);
+    const transports = generate.mock.calls.filter(([request]) => request.pool === 'soft-b');
+    expect(transports).toHaveLength(1);
+    expect(destroy).not.toHaveBeenCalled();
+    await mover.onModuleDestroy();
+    expect(destroy.mock.calls.map(([ref]) => ref)).toEqual([{ pool: 'soft-b', objectId: transports[0][0].objectId }]);
   });
 
   it('refuses a non-exportable key at the HSM and leaves nothing in the target', async () => {
