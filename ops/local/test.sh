@@ -50,7 +50,7 @@ read -r PG_PORT REDIS_PORT GW_PORT < <(kb_free_ports 3)
 [ -n "${GW_PORT:-}" ] || { echo "test: could not pick free ports" >&2; exit 1; }
 echo "test: data dir $DATA, ports pg=$PG_PORT redis=$REDIS_PORT gateway=$GW_PORT"
 
-unset KEYBRIDGE_NO_APPS
+unset KEYBRIDGE_NO_APPS KEYBRIDGE_TLS
 KEYBRIDGE_DATA_DIR="$DATA" KEYBRIDGE_PG_PORT="$PG_PORT" KEYBRIDGE_REDIS_PORT="$REDIS_PORT" \
   PORT="$GW_PORT" HOST=127.0.0.1 KEYBRIDGE_EPHEMERAL=1 bash "$HERE/up.sh"
 

@@ -4,7 +4,8 @@
 #
 # Knobs: KEYBRIDGE_DATA_DIR (default <repo>/.keybridge), KEYBRIDGE_PG_PORT (55432), KEYBRIDGE_REDIS_PORT (56379),
 #        PORT (8787), HOST (127.0.0.1), KEYBRIDGE_NO_APPS=1 (skip starting gateway/worker),
-#        KEYBRIDGE_EPHEMERAL=1 (test only: Postgres without fsync).
+#        KEYBRIDGE_EPHEMERAL=1 (test only: Postgres without fsync),
+#        KEYBRIDGE_TLS=1 (gateway on HTTPS with dev certificates from ops/local/dev-certs.sh; docs/mtls.md).
 # Bring your own: DATABASE_URL (+ DATABASE_MIGRATION_URL), REDIS_URL, KEYBRIDGE_POOLS_FILE.
 set -Eeuo pipefail
 shopt -s inherit_errexit
@@ -58,6 +59,14 @@ kb_forget_generated_env "$DATA/keybridge.env"
 OWN_PG=1; [ -n "${DATABASE_URL:-}" ] && OWN_PG=0
 OWN_REDIS=1; [ -n "${REDIS_URL:-}" ] && OWN_REDIS=0
 OWN_POOLS=1; [ -n "${KEYBRIDGE_POOLS_FILE:-}" ] && OWN_POOLS=0
+# The runner's gateway is plain HTTP unless KEYBRIDGE_TLS=1; TLS settings from an earlier TLS run's env file must
+# not leak into a plain run.
+TLS_DIR="$DATA/tls"
+if [ "${KEYBRIDGE_TLS:-0}" = 1 ]; then
+  KEYBRIDGE_TLS_CLIENT_AUTH="${KEYBRIDGE_TLS_CLIENT_AUTH:-require}"
+else
+  unset KEYBRIDGE_TLS_CERT_FILE KEYBRIDGE_TLS_KEY_FILE KEYBRIDGE_TLS_CLIENT_CA_FILE KEYBRIDGE_TLS_CLIENT_AUTH KEYBRIDGE_TLS_CRL_FILE
+fi
 
 SECRETS="$DATA/secrets"
 RUN="$DATA/run"
@@ -308,6 +317,14 @@ else
 fi
 
 # ---------------------------------------------------------------------------------------------- 7. env file
+SCHEME=http
+CURL_TLS=()
+if [ "${KEYBRIDGE_TLS:-0}" = 1 ]; then
+  step tls "dev CA, server and client certificates in $TLS_DIR (client auth: $KEYBRIDGE_TLS_CLIENT_AUTH)"
+  bash "$KB_REPO/ops/local/dev-certs.sh" "$TLS_DIR" >/dev/null || die "ops/local/dev-certs.sh failed"
+  SCHEME=https
+  CURL_TLS=(--cacert "$TLS_DIR/ca.pem" --cert "$TLS_DIR/client.pem" --key "$TLS_DIR/client.key")
+fi
 step env "$ENV_FILE"
 install -d -m 0700 "$RUN"
 {
@@ -323,7 +340,16 @@ install -d -m 0700 "$RUN"
   [ -n "$OWN_SOFTHSM_CONF" ] && kv SOFTHSM2_CONF "$OWN_SOFTHSM_CONF"
   kv KEYBRIDGE_DATA_DIR "$DATA"
   kv KEYBRIDGE_ADMIN_TOKEN_FILE "$SECRETS/admin.token"
-  kv KEYBRIDGE_GATEWAY_URL "http://$HOST:$PORT"
+  kv KEYBRIDGE_GATEWAY_URL "$SCHEME://$HOST:$PORT"
+  if [ "$SCHEME" = https ]; then
+    kv KEYBRIDGE_TLS_CERT_FILE "$TLS_DIR/server.pem"
+    kv KEYBRIDGE_TLS_KEY_FILE "$TLS_DIR/server.key"
+    kv KEYBRIDGE_TLS_CLIENT_AUTH "$KEYBRIDGE_TLS_CLIENT_AUTH"
+    if [ "$KEYBRIDGE_TLS_CLIENT_AUTH" != off ]; then
+      kv KEYBRIDGE_TLS_CLIENT_CA_FILE "$TLS_DIR/ca.pem"
+      kv KEYBRIDGE_TLS_CRL_FILE "$TLS_DIR/crl.pem"
+    fi
+  fi
 } >"$ENV_FILE.tmp"
 chmod 0600 "$ENV_FILE.tmp"
 mv -f "$ENV_FILE.tmp" "$ENV_FILE"
@@ -393,7 +419,7 @@ url_host="$HOST"
 [[ "$url_host" == *:* ]] && url_host="[$url_host]"
 ready=0
 for ((i = 0; i < 120; i++)); do
-  if curl -fsS -o /dev/null --max-time 2 "http://$url_host:$PORT/health/ready" 2>/dev/null; then ready=1; break; fi
+  if curl -fsS -o /dev/null --max-time 2 "${CURL_TLS[@]}" "$SCHEME://$url_host:$PORT/health/ready" 2>/dev/null; then ready=1; break; fi
   if ! kb_pid_matches "$(kb_read_pid "$RUN/gateway.pid" || echo 0)" node; then
     kb_tail "$RUN/gateway.log" 40
     die "the gateway exited during start-up (log: $RUN/gateway.log)"
@@ -402,7 +428,7 @@ for ((i = 0; i < 120; i++)); do
 done
 if [ "$ready" != 1 ]; then
   kb_tail "$RUN/gateway.log" 40
-  die "the gateway is not ready after 60 s (http://$url_host:$PORT/health/ready; log: $RUN/gateway.log)"
+  die "the gateway is not ready after 60 s ($SCHEME://$url_host:$PORT/health/ready; log: $RUN/gateway.log)"
 fi
 if ! kb_pid_matches "$(kb_read_pid "$RUN/worker.pid" || echo 0)" node; then
   kb_tail "$RUN/worker.log" 40
@@ -415,10 +441,13 @@ if [ "$DATA" != "$KB_REPO/.keybridge" ]; then stop_cmd="KEYBRIDGE_DATA_DIR=$DATA
 cat <<EOF
 
 Keybridge is running.
-  GraphQL:          http://$url_host:$PORT/graphql
-  GraphQL explorer: http://$url_host:$PORT/graphiql
+  GraphQL:          $SCHEME://$url_host:$PORT/graphql
+  GraphQL explorer: $SCHEME://$url_host:$PORT/graphiql
   Admin token file: $KEYBRIDGE_ADMIN_TOKEN_FILE
   Environment:      source $ENV_FILE
   Logs:             $RUN/gateway.log, $RUN/worker.log
   Stop:             $stop_cmd
 EOF
+if [ "$SCHEME" = https ]; then
+  printf '  Client cert:      %s (key %s, CA %s; client auth %s)\n' "$TLS_DIR/client.pem" "$TLS_DIR/client.key" "$TLS_DIR/ca.pem" "$KEYBRIDGE_TLS_CLIENT_AUTH"
+fi

@@ -116,7 +116,7 @@ describe('whole-vault migration under SIGKILL of the worker', () => {
   it('resumes after SIGKILL and finishes with no key missing and none duplicated', async () => {
     const { vaults: [source, target], owner } = await vaultsWithOwner(['pool-a', 'pool-b'], 'mig-crash');
     // Both pools are SoftHSM: secp256k1 moves too; only the non-exportable key stays.
-    const seeded = await seed(owner, source, 14);
+    const seeded = await seed(owner, source, 40);
     const aesNames = seeded.filter((_n, i) => i % 3 !== 0);
     const names = [...seeded, 'k1curve'].sort();
     const { rows: [{ name: principal }] } = await db.query<{ name: string }>(
@@ -140,8 +140,8 @@ describe('whole-vault migration under SIGKILL of the worker', () => {
     };
     let kills = 0;
     while ((await progress()).state === 'running' && kills < 4) {
-      await waitFor('a key to move', 60_000, async () => ((await progress()).done > kills * 3 || (await progress()).state !== 'running' ? true : undefined));
-      await sleep(100 + Math.random() * 300);
+      await waitFor('a key to move', 60_000, async () => ((await progress()).done > kills * 2 || (await progress()).state !== 'running' ? true : undefined));
+      await sleep(Math.random() * 100);
       const victim = [...workers.alive][0];
       if (!victim) break;
       workers.kill(victim);

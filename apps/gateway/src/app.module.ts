@@ -7,6 +7,8 @@ import { Authenticator, AuthModule } from '@keybridge/auth';
 import { ByokModule } from '@keybridge/byok';
 import { EscrowModule } from '@keybridge/escrow';
 import { TransferModule } from '@keybridge/transfer';
+import { EventsModule } from '@keybridge/events';
+import { LifecycleModule } from '@keybridge/lifecycle';
 import { HsmModule, PoolConfig } from '@keybridge/hsm';
 import { KeysModule } from '@keybridge/keys';
 import { LedgerAuditModule, LedgerModule } from '@keybridge/ledger';
@@ -20,6 +22,7 @@ import './graphql/admin/register-enums';
 import { AdminResolver } from './graphql/admin/admin.resolver';
 import { ByokResolver } from './graphql/byok/byok.resolver';
 import { TransferResolver } from './graphql/transfer/transfer.resolver';
+import { LifecycleResolver } from './graphql/lifecycle/lifecycle.resolver';
 import { CryptoResolver } from './graphql/crypto/crypto.resolver';
 import { EscrowResolver } from './graphql/escrow/escrow.resolver';
 import { KeysResolver } from './graphql/keys/keys.resolver';
@@ -46,6 +49,8 @@ export class AppModule {
         ByokModule,
         EscrowModule,
         TransferModule,
+        EventsModule,
+        LifecycleModule,
         GraphQLModule.forRootAsync<ApolloDriverConfig>({
           driver: ApolloDriver,
           inject: [Authenticator],
@@ -71,6 +76,7 @@ export class AppModule {
         PoolsResolver,
         ByokResolver,
         TransferResolver,
+        LifecycleResolver,
         LedgerResolver,
         EscrowResolver,
         { provide: APP_GUARD, useClass: AuthenticatedGuard },

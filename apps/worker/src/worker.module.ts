@@ -5,12 +5,18 @@ import { AuthModule } from '@keybridge/auth';
 import { ByokModule } from '@keybridge/byok';
 import { EscrowModule } from '@keybridge/escrow';
 import { TransferModule } from '@keybridge/transfer';
+import { EventsModule } from '@keybridge/events';
+import { LifecycleModule } from '@keybridge/lifecycle';
 import { HsmModule, PoolConfig } from '@keybridge/hsm';
 import { LedgerAuditModule, LedgerModule } from '@keybridge/ledger';
 import { AppConfig, DatabaseModule, PlatformConfigModule, redisConnectionOptions } from '@keybridge/platform';
 import { HEALTH_QUEUE, HealthProbeProcessor } from './health-probe/health-probe.processor';
 import { CHECKPOINT_QUEUE, LedgerCheckpointProcessor } from './ledger-checkpoint/ledger-checkpoint.processor';
+import { EscrowPurgeScheduler } from './escrow-purge/escrow-purge.scheduler';
+import { LIFECYCLE_QUEUE, LifecycleProcessor } from './lifecycle/lifecycle.processor';
 import { MigrationReconcileScheduler } from './migration/migration-reconcile.scheduler';
+import { WEBHOOK_QUEUE_NAME, WebhookDeliveryProcessor } from './webhooks/webhook-delivery.processor';
+import { WebhookEnqueueScheduler } from './webhooks/webhook-enqueue.scheduler';
 import { MIGRATION_QUEUE_NAME, MigrationProcessor } from './migration/migration.processor';
 import { RewrapReconcileScheduler } from './rewrap/rewrap-reconcile.scheduler';
 import { REWRAP_QUEUE_NAME, RewrapSlotProcessor } from './rewrap/rewrap-slot.processor';
@@ -41,6 +47,10 @@ export class WorkerModule {
         BullModule.registerQueue({ name: REWRAP_QUEUE_NAME }),
         TransferModule,
         BullModule.registerQueue({ name: MIGRATION_QUEUE_NAME }),
+        EventsModule,
+        LifecycleModule,
+        BullModule.registerQueue({ name: LIFECYCLE_QUEUE }),
+        BullModule.registerQueue({ name: WEBHOOK_QUEUE_NAME }),
       ],
       providers: [
         HealthProbeProcessor,
@@ -50,6 +60,10 @@ export class WorkerModule {
         RewrapReconcileScheduler,
         MigrationProcessor,
         MigrationReconcileScheduler,
+        LifecycleProcessor,
+        WebhookDeliveryProcessor,
+        WebhookEnqueueScheduler,
+        EscrowPurgeScheduler,
       ],
     };
   }

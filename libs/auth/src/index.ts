@@ -11,4 +11,7 @@ export * from './authenticate/authenticator';
 export * from './create-principal/create-principal.command';
 export * from './create-api-token/create-api-token.command';
 export * from './revoke-api-token/revoke-api-token.command';
+export * from './certificates/certificate-binding';
+export * from './bind-principal-certificate/bind-principal-certificate.command';
+export * from './unbind-principal-certificate/unbind-principal-certificate.command';
 export * from './bootstrap-admin/admin-bootstrapper';

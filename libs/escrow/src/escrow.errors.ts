@@ -11,6 +11,8 @@ export enum EscrowErrorCode {
   REWRAP_JOB_STATE_CONFLICT = 'REWRAP_JOB_STATE_CONFLICT',
   /** The target wrapping is one of the wrappings the selector moves from. */
   REWRAP_TARGET_IS_SOURCE = 'REWRAP_TARGET_IS_SOURCE',
+  /** The record's lifetime (expiresAt) has ended: it is never released again, and its wrapped bytes are purged. */
+  ESCROW_RECORD_EXPIRED = 'ESCROW_RECORD_EXPIRED',
   /** The key's type cannot wrap data keys (EC keys). */
   WRAPPING_KEY_TYPE_INVALID = 'WRAPPING_KEY_TYPE_INVALID',
 }

@@ -1,3 +1,4 @@
+import { EventsModule } from '@keybridge/events';
 import { Module } from '@nestjs/common';
 import { KeysModule } from '@keybridge/keys';
 import { RewrapJobAccess } from './access/rewrap-job-access';
@@ -5,6 +6,8 @@ import { RewrapKeys } from './access/rewrap-keys';
 import { CancelRewrapJobHandler } from './cancel-rewrap-job/cancel-rewrap-job.handler';
 import { DepositWrappedKeyHandler } from './deposit-wrapped-key/deposit-wrapped-key.handler';
 import { EscrowConfig } from './escrow.config';
+import { EscrowPurger } from './purge-expired-records/escrow-purger';
+import { SetEscrowLifetimeHandler } from './set-escrow-lifetime/set-escrow-lifetime.handler';
 import { GenerateDataKeyHandler } from './generate-data-key/generate-data-key.handler';
 import { GetRewrapJobHandler } from './get-rewrap-job/get-rewrap-job.handler';
 import { RewrapJobWatcher } from './get-rewrap-job/rewrap-job-watcher';
@@ -26,8 +29,10 @@ import { StartRewrapJobHandler } from './start-rewrap-job/start-rewrap-job.handl
 
 /** Escrowed data keys and re-wrap jobs. The gateway uses the handlers; the worker the runner and reconciler. */
 @Module({
-  imports: [KeysModule],
+  imports: [EventsModule, KeysModule],
   providers: [
+    EscrowPurger,
+    SetEscrowLifetimeHandler,
     { provide: EscrowConfig, useFactory: () => EscrowConfig.fromEnv() },
     EscrowRecordRepository,
     RewrapJobRepository,
@@ -52,6 +57,6 @@ import { StartRewrapJobHandler } from './start-rewrap-job/start-rewrap-job.handl
     RewrapSlotRunner,
     RewrapReconciler,
   ],
-  exports: [EscrowConfig, BullRewrapQueue, REWRAP_QUEUE, RewrapJobWatcher, RewrapSlotRunner, RewrapReconciler],
+  exports: [EscrowPurger, EscrowConfig, BullRewrapQueue, REWRAP_QUEUE, RewrapJobWatcher, RewrapSlotRunner, RewrapReconciler],
 })
 export class EscrowModule {}

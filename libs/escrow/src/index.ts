@@ -23,3 +23,5 @@ export * from './list-rewrap-failures/list-rewrap-failures.query';
 export * from './rewrap-wrapped-keys/rewrap-wrapped-keys.command';
 export * from './rewrap-runner/rewrap-slot.runner';
 export * from './rewrap-runner/rewrap-reconciler';
+export * from './purge-expired-records/escrow-purger';
+export * from './set-escrow-lifetime/set-escrow-lifetime.command';

@@ -33,3 +33,5 @@ export * from './model/usage-rules';
 export * from './persistence/key.repository';
 export * from './model/key-attributes';
 export * from './persistence/vault.repository';
+export * from './rotate-key/key-rotator';
+export * from './set-min-decrypt-version/set-min-decrypt-version.command';

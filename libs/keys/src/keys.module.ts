@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { EventsModule } from '@keybridge/events';
 import { KeyGate } from './access/key-gate';
 import { KeyLocator } from './access/key-locator';
 import { VaultAccess } from './access/vault-access';
@@ -18,8 +19,10 @@ import { KeyRepository } from './persistence/key.repository';
 import { VaultRepository } from './persistence/vault.repository';
 import { PurgeKeyHandler } from './purge-key/purge-key.handler';
 import { RecoverKeyHandler } from './recover-key/recover-key.handler';
+import { KeyRotator } from './rotate-key/key-rotator';
 import { RotateKeyHandler } from './rotate-key/rotate-key.handler';
 import { SetGrantHandler } from './set-grant/set-grant.handler';
+import { SetMinDecryptVersionHandler } from './set-min-decrypt-version/set-min-decrypt-version.handler';
 import { SignHandler } from './sign/sign.handler';
 import { UnwrapKeyHandler } from './unwrap-key/unwrap-key.handler';
 import { UpdateKeyHandler } from './update-key/update-key.handler';
@@ -27,6 +30,7 @@ import { VerifyHandler } from './verify/verify.handler';
 import { WrapKeyHandler } from './wrap-key/wrap-key.handler';
 
 @Module({
+  imports: [EventsModule],
   providers: [
     VaultRepository,
     KeyRepository,
@@ -35,6 +39,7 @@ import { WrapKeyHandler } from './wrap-key/wrap-key.handler';
     KeyGate,
     KeyCrypto,
     HsmKeyGenerator,
+    KeyRotator,
     CreateVaultHandler,
     ListVaultsHandler,
     ListPoolsHandler,
@@ -45,6 +50,7 @@ import { WrapKeyHandler } from './wrap-key/wrap-key.handler';
     ListKeyVersionsHandler,
     UpdateKeyHandler,
     RotateKeyHandler,
+    SetMinDecryptVersionHandler,
     DeleteKeyHandler,
     RecoverKeyHandler,
     PurgeKeyHandler,
@@ -55,6 +61,6 @@ import { WrapKeyHandler } from './wrap-key/wrap-key.handler';
     SignHandler,
     VerifyHandler,
   ],
-  exports: [VaultRepository, VaultAccess, KeyLocator, KeyGate, KeyRepository],
+  exports: [VaultRepository, VaultAccess, KeyLocator, KeyGate, KeyRepository, KeyRotator],
 })
 export class KeysModule {}

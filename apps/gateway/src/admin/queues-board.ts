@@ -7,6 +7,7 @@ import { Authenticator, isAdmin, Principal, PrincipalRepository } from '@keybrid
 import { BullRewrapQueue } from '@keybridge/escrow';
 import { MigrationQueue } from '@keybridge/transfer';
 import { NextFunction, Request, Response } from 'express';
+import { presentedCertificate } from '../auth/client-certificate';
 
 export const QUEUES_BOARD_PATH = '/admin/queues';
 const COOKIE = 'keybridge_board';
@@ -44,7 +45,7 @@ class BoardGate {
     try {
       const token = typeof req.query.token === 'string' ? req.query.token : undefined;
       if (token) {
-        const principal = await this.admin(() => this.authenticator.authenticate(`Bearer ${token}`));
+        const principal = await this.admin(() => this.authenticator.authenticate(`Bearer ${token}`, presentedCertificate(req.socket)));
         if (!principal) return refuse(res);
         res.setHeader('Set-Cookie', `${COOKIE}=${this.sign(principal.id)}; Path=${QUEUES_BOARD_PATH}; Max-Age=${COOKIE_SECONDS}; HttpOnly; SameSite=Strict`);
         const url = new URL(req.originalUrl, 'http://localhost');
@@ -53,7 +54,7 @@ class BoardGate {
         return;
       }
       if (req.headers.authorization) {
-        const principal = await this.admin(() => this.authenticator.authenticate(req.headers.authorization));
+        const principal = await this.admin(() => this.authenticator.authenticate(req.headers.authorization, presentedCertificate(req.socket)));
         return principal ? next() : refuse(res);
       }
       const principalId = this.verify(cookieValue(req.headers.cookie, COOKIE));

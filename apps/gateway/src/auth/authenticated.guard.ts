@@ -4,6 +4,7 @@ import { GqlExecutionContext } from '@nestjs/graphql';
 import { trace } from '@opentelemetry/api';
 import { Authenticator, Caller, callerContext } from '@keybridge/auth';
 import { Request } from 'express';
+import { presentedCertificate } from './client-certificate';
 
 export interface AuthenticatedRequest extends Request {
   caller?: Caller;
@@ -20,7 +21,7 @@ export class AuthenticatedGuard implements CanActivate {
     if (context.getType<string>() !== 'graphql') return true;
     const request = GqlExecutionContext.create(context).getContext<{ req: AuthenticatedRequest }>().req;
     if (!request.caller) {
-      const principal = await this.authenticator.authenticate(request.headers.authorization);
+      const principal = await this.authenticator.authenticate(request.headers.authorization, presentedCertificate(request.socket));
       const header = request.headers['x-request-id'];
       const requestId = typeof header === 'string' && REQUEST_ID.test(header) ? header : randomUUID();
       request.caller = callerContext(principal, requestId, trace.getActiveSpan()?.spanContext().traceId);

@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { IncomingMessage } from 'node:http';
 import { Authenticator, Caller, callerContext } from '@keybridge/auth';
+import { presentedCertificate } from './client-certificate';
 
 interface SubscriptionContext {
   connectionParams?: Readonly<Record<string, unknown>>;
@@ -12,14 +14,16 @@ interface WithCaller {
 
 /**
  * graphql-ws onConnect: a browser cannot set headers on a WebSocket, so the credential comes as the connection
- * parameter `Authorization: Bearer …` and is checked by the same Authenticator as HTTP. Refused → close 4403.
+ * parameter `Authorization: Bearer …` and is checked by the same Authenticator as HTTP, together with the client
+ * certificate of the upgrade request's TLS connection. Refused → close 4403.
  */
 export function authenticateSubscription(authenticator: Authenticator): (ctx: SubscriptionContext) => Promise<boolean> {
   return async (ctx) => {
     const params = ctx.connectionParams ?? {};
     const header = params.Authorization ?? params.authorization;
     try {
-      const principal = await authenticator.authenticate(typeof header === 'string' ? header : undefined);
+      const request = (ctx.extra as { request?: IncomingMessage }).request;
+      const principal = await authenticator.authenticate(typeof header === 'string' ? header : undefined, presentedCertificate(request?.socket));
       (ctx.extra as WithCaller).caller = callerContext(principal, randomUUID());
       return true;
     } catch {

@@ -5,9 +5,11 @@ import { HsmErrorCode } from '@keybridge/hsm';
 import { KeyErrorCode } from '@keybridge/keys';
 import { LedgerErrorCode } from '@keybridge/ledger';
 import { TransferErrorCode } from '@keybridge/transfer';
+import { EventsErrorCode } from '@keybridge/events';
+import { LifecycleErrorCode } from '@keybridge/lifecycle';
 import { assertUnreachable } from '@keybridge/platform';
 
-export type DomainErrorCode = AuthErrorCode | HsmErrorCode | KeyErrorCode | LedgerErrorCode | ByokErrorCode | EscrowErrorCode | TransferErrorCode;
+export type DomainErrorCode = AuthErrorCode | HsmErrorCode | KeyErrorCode | LedgerErrorCode | ByokErrorCode | EscrowErrorCode | TransferErrorCode | EventsErrorCode | LifecycleErrorCode;
 
 /** Every library's error codes, mapped once to GraphQL `extensions.code`; an unmapped code does not compile. */
 export function graphqlErrorCode(code: DomainErrorCode): string {
@@ -17,6 +19,7 @@ export function graphqlErrorCode(code: DomainErrorCode): string {
     case AuthErrorCode.PRINCIPAL_NOT_FOUND:
     case AuthErrorCode.PRINCIPAL_ALREADY_EXISTS:
     case AuthErrorCode.TOKEN_NOT_FOUND:
+    case AuthErrorCode.CERTIFICATE_ALREADY_BOUND:
     case KeyErrorCode.VAULT_NOT_FOUND:
     case KeyErrorCode.VAULT_ALREADY_EXISTS:
     case KeyErrorCode.KEY_NOT_FOUND:
@@ -71,6 +74,7 @@ export function graphqlErrorCode(code: DomainErrorCode): string {
     case EscrowErrorCode.REWRAP_JOB_STATE_CONFLICT:
     case EscrowErrorCode.REWRAP_TARGET_IS_SOURCE:
     case EscrowErrorCode.WRAPPING_KEY_TYPE_INVALID:
+    case EscrowErrorCode.ESCROW_RECORD_EXPIRED:
       return code;
     case TransferErrorCode.KEY_NOT_EXPORTABLE:
     case TransferErrorCode.TRANSFER_VERIFICATION_FAILED:
@@ -87,6 +91,11 @@ export function graphqlErrorCode(code: DomainErrorCode): string {
     case TransferErrorCode.UNSUPPORTED_BACKUP_VERSION:
     case TransferErrorCode.BACKUP_DOMAIN_MISMATCH:
     case TransferErrorCode.VAULT_NOT_IN_SECURITY_DOMAIN:
+    case EventsErrorCode.WEBHOOK_NOT_FOUND:
+    case EventsErrorCode.WEBHOOK_ALREADY_EXISTS:
+    case EventsErrorCode.INVALID_WEBHOOK:
+    case LifecycleErrorCode.INVALID_ROTATION_POLICY:
+    case LifecycleErrorCode.ROTATION_POLICY_NOT_FOUND:
       return code;
     default:
       return assertUnreachable(code);

@@ -6,6 +6,7 @@ import { Authenticator, callerContext } from '@keybridge/auth';
 import { ExportLedgerCommand } from '@keybridge/ledger';
 import { DomainError } from '@keybridge/platform';
 import { Request, Response } from 'express';
+import { presentedCertificate } from '../auth/client-certificate';
 import { DomainErrorCode, graphqlErrorCode } from '../errors/graphql-error-code';
 
 const STATUS: Record<string, number> = { UNAUTHENTICATED: 401, FORBIDDEN: 403, INVALID_ARGUMENT: 400, LEDGER_UNAVAILABLE: 503 };
@@ -35,7 +36,7 @@ export class LedgerExportController {
   @Get('export')
   async export(@Req() req: Request, @Res() res: Response, @Query('from') from?: string, @Query('to') to?: string): Promise<void> {
     try {
-      const principal = await this.authenticator.authenticate(req.headers.authorization);
+      const principal = await this.authenticator.authenticate(req.headers.authorization, presentedCertificate(req.socket));
       const header = req.headers['x-request-id'];
       const requestId = typeof header === 'string' && REQUEST_ID.test(header) ? header : randomUUID();
       const caller = callerContext(principal, requestId, trace.getActiveSpan()?.spanContext().traceId);

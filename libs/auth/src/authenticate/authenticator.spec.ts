@@ -5,6 +5,7 @@ import { AppConfig, Clock } from '@keybridge/platform';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 
 type SigningKey = Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
+import { CertificateMode, matchesBinding, PresentedCertificate, VerifiedCertificate } from '../certificates/certificate-binding';
 import { Principal } from '../principals/principal';
 import { PrincipalRepository } from '../principals/principal.repository';
 import { hashApiToken, newApiToken } from '../tokens/api-token';
@@ -12,13 +13,49 @@ import { Authenticator } from './authenticator';
 
 const alice: Principal = { id: '11111111-1111-1111-1111-111111111111', name: 'alice', globalPermissions: [] };
 
+const sha = (c: string): string => c.repeat(64);
+const cert = (subject: string, sha256: string): VerifiedCertificate => ({ kind: 'verified', subject, sha256 });
+const certs = {
+  carol: cert('CN=carol', sha('c')),
+  dave: cert('O=Acme\nCN=dave', sha('d')),
+  daveSubjectOtherKey: cert('O=Acme\nCN=dave', sha('e')),
+  erin: cert('CN=erin', sha('1')),
+  shared: cert('CN=shared', sha('5')),
+  unbound: cert('CN=nobody', sha('0')),
+};
+const rejected: PresentedCertificate = { kind: 'rejected', reason: 'CERT_HAS_EXPIRED' };
+
+/** carol: certificate alone (by fingerprint); dave: certificate and token (subject and fingerprint); erin: by subject. */
+const carol: Principal = { id: 'c', name: 'carol', globalPermissions: [], certificateBinding: { subject: null, sha256: sha('c'), mode: CertificateMode.certificate } };
+const dave: Principal = {
+  id: 'd',
+  name: 'dave',
+  globalPermissions: [],
+  certificateBinding: { subject: 'O=Acme\nCN=dave', sha256: sha('d'), mode: CertificateMode.certificateAndToken },
+};
+const erin: Principal = { id: 'e', name: 'erin', globalPermissions: [], certificateBinding: { subject: 'CN=erin', sha256: null, mode: CertificateMode.certificate } };
+// Two bindings one certificate matches: only a race between two binds could leave that behind.
+const twin1: Principal = { id: 't1', name: 'twin1', globalPermissions: [], certificateBinding: { subject: 'CN=shared', sha256: null, mode: CertificateMode.certificate } };
+const twin2: Principal = { id: 't2', name: 'twin2', globalPermissions: [], certificateBinding: { subject: null, sha256: sha('5'), mode: CertificateMode.certificate } };
+const bound = [carol, dave, erin, twin1, twin2];
+
+const tokens = { alice: newApiToken(), carol: newApiToken(), dave: newApiToken() };
+const byTokenHash = new Map<string, Principal>([
+  [tokens.alice.hash.toString('hex'), alice],
+  [tokens.carol.hash.toString('hex'), carol],
+  [tokens.dave.hash.toString('hex'), dave],
+]);
+
 class FakePrincipals {
   constructor(private readonly tokenHash: Buffer) {}
   async findByTokenHash(hash: Buffer): Promise<Principal | undefined> {
-    return hash.equals(this.tokenHash) ? alice : undefined;
+    return hash.equals(this.tokenHash) ? alice : byTokenHash.get(hash.toString('hex'));
   }
   async findByJwtSubject(subject: string): Promise<Principal | undefined> {
-    return subject === 'alice@idp' ? alice : undefined;
+    return subject === 'alice@idp' ? alice : subject === 'dave@idp' ? dave : undefined;
+  }
+  async findByCertificate(subject: string, sha256: string): Promise<Principal[]> {
+    return bound.filter((p) => p.certificateBinding && matchesBinding(p.certificateBinding, cert(subject, sha256)));
   }
 }
 
@@ -64,11 +101,11 @@ describe('Authenticator', () => {
 
   it('accepts an API token by its hash', async () => {
     expect(hashApiToken(token)).toEqual(hash);
-    await expect(authenticator.authenticate(`Bearer ${token}`)).resolves.toEqual(alice);
+    await expect(authenticator.authenticate(`Bearer ${token}`, undefined)).resolves.toEqual(alice);
   });
 
   it('accepts a JWT signed by a configured key with the right issuer and audience', async () => {
-    await expect(authenticator.authenticate(`Bearer ${await jwt(privateKey, {})}`)).resolves.toEqual(alice);
+    await expect(authenticator.authenticate(`Bearer ${await jwt(privateKey, {})}`, undefined)).resolves.toEqual(alice);
   });
 
   it.each([
@@ -81,6 +118,48 @@ describe('Authenticator', () => {
     ['an expired JWT', async () => `Bearer ${await jwt(privateKey, { exp: '1s ago' })}`],
     ['a JWT for an unknown subject', async () => `Bearer ${await jwt(privateKey, { sub: 'mallory' })}`],
   ])('refuses %s with UNAUTHENTICATED', async (_name, header) => {
-    await expect(authenticator.authenticate(await header())).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
+    await expect(authenticator.authenticate(await header(), undefined)).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
+  });
+
+  describe('with client certificates', () => {
+    const bearer = (t: { token: string }) => `Bearer ${t.token}`;
+
+    it.each([
+      ['an unbound principal\'s token, no certificate (as before mTLS)', () => bearer(tokens.alice), undefined, alice],
+      ['an unbound principal\'s token with a certificate bound to nobody', () => bearer(tokens.alice), certs.unbound, alice],
+      ['a certificate-mode certificate alone', () => undefined, certs.carol, carol],
+      ['a certificate-mode certificate with its own principal\'s token', () => bearer(tokens.carol), certs.carol, carol],
+      ['a certificate bound by subject only, any key', () => undefined, cert('CN=erin', sha('9')), erin],
+      ['a certificateAndToken principal\'s token with its certificate', () => bearer(tokens.dave), certs.dave, dave],
+    ])('accepts %s', async (_name, header, presented, expected) => {
+      await expect(authenticator.authenticate(header(), presented)).resolves.toEqual(expected);
+    });
+
+    it('accepts a certificateAndToken principal\'s JWT with its certificate', async () => {
+      await expect(authenticator.authenticate(`Bearer ${await jwt(privateKey, { sub: 'dave@idp' })}`, certs.dave)).resolves.toEqual(dave);
+    });
+
+    it.each([
+      ['a rejected certificate with a valid token', () => bearer(tokens.alice), rejected, /not accepted \(CERT_HAS_EXPIRED\)/],
+      ['a rejected certificate alone', () => undefined, rejected, /not accepted/],
+      ['a certificate bound to nobody, alone', () => undefined, certs.unbound, /not bound to a principal/],
+      ['a certificateAndToken certificate alone', () => undefined, certs.dave, /dave needs its API token or JWT/],
+      ['a certificate-mode principal\'s token without a certificate', () => bearer(tokens.carol), undefined, /carol is bound to a client certificate/],
+      ['a certificateAndToken principal\'s token without a certificate', () => bearer(tokens.dave), undefined, /dave is bound to a client certificate/],
+      ['a bound principal\'s token with another principal\'s certificate', () => bearer(tokens.dave), certs.carol, /not the one bound to principal dave/],
+      ['a bound principal\'s token with its subject but another key', () => bearer(tokens.dave), certs.daveSubjectOtherKey, /not the one bound/],
+      ['an unbound principal\'s token with a bound principal\'s certificate', () => bearer(tokens.alice), certs.carol, /bound to another principal/],
+      ['a certificate matching two bindings', () => undefined, certs.shared, /more than one principal/],
+      ['an unknown token with a certificate-mode certificate', () => `Bearer ${newApiToken().token}`, certs.carol, /API token or JWT is required/],
+    ])('refuses %s with UNAUTHENTICATED', async (_name, header, presented, reason) => {
+      const error = await authenticator.authenticate(header(), presented).catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: 'UNAUTHENTICATED', message: expect.stringMatching(reason) });
+      for (const t of Object.values(tokens)) expect((error as Error).message).not.toContain(t.token);
+    });
+
+    it('refuses a JWT of a certificateAndToken principal with another certificate', async () => {
+      const header = `Bearer ${await jwt(privateKey, { sub: 'dave@idp' })}`;
+      await expect(authenticator.authenticate(header, certs.unbound)).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
+    });
   });
 });

@@ -14,6 +14,7 @@ export class DepositWrappedKeyCommand extends Command<EscrowRecord> {
     readonly wrapped: string,
     readonly owner: string,
     readonly labels: LabelInput[] | null,
+    readonly expiresAt: Date | null = null,
   ) {
     super();
   }

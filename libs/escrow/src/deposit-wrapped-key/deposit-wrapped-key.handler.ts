@@ -5,7 +5,7 @@ import { binaryInput, invalidArgument, KeyOp } from '@keybridge/keys';
 import { RewrapKeys } from '../access/rewrap-keys';
 import { AuditMeta, AuditTrail } from '@keybridge/ledger';
 import { Clock } from '@keybridge/platform';
-import { checkLabels, checkOwner, EscrowRecord } from '../model/escrow-record';
+import { checkExpiresAt, checkLabels, checkOwner, EscrowRecord } from '../model/escrow-record';
 import { EscrowAlgorithm, parseEscrowAlgorithm } from '../model/wrapping';
 import { EscrowRecordRepository } from '../persistence/escrow-record.repository';
 import { DepositWrappedKeyCommand } from './deposit-wrapped-key.command';
@@ -23,7 +23,7 @@ export class DepositWrappedKeyHandler implements ICommandHandler<DepositWrappedK
     private readonly clock: Clock,
   ) {}
 
-  execute({ caller, key: target, algorithm, wrapped, owner, labels }: DepositWrappedKeyCommand): Promise<EscrowRecord> {
+  execute({ caller, key: target, algorithm, wrapped, owner, labels, expiresAt }: DepositWrappedKeyCommand): Promise<EscrowRecord> {
     const id = randomUUID();
     const meta: AuditMeta = {
       ctx: caller,
@@ -36,6 +36,8 @@ export class DepositWrappedKeyHandler implements ICommandHandler<DepositWrappedK
     return this.audit.runInTransaction(meta, async (manager) => {
       const checkedOwner = checkOwner(owner);
       const checkedLabels = checkLabels(labels);
+      const now = this.clock.now();
+      const checkedExpiry = checkExpiresAt(expiresAt, now);
       const { key, version } = await this.keys.openWrapping(caller, target, KeyOp.wrapKey, meta, Permission.escrowDeposit);
       const alg = parseEscrowAlgorithm(algorithm, key.spec);
       const bytes = binaryInput(wrapped, 'wrapped');
@@ -52,7 +54,8 @@ export class DepositWrappedKeyHandler implements ICommandHandler<DepositWrappedK
         labels: checkedLabels,
         origin: 'deposited',
         createdBy: caller.principal.id,
-        now: this.clock.now(),
+        expiresAt: checkedExpiry,
+        now,
       });
     });
   }

@@ -22,6 +22,7 @@ export class GenerateDataKeyCommand extends Command<DataKeyResult> {
     readonly bits: number,
     readonly owner: string,
     readonly labels: LabelInput[] | null,
+    readonly expiresAt: Date | null = null,
   ) {
     super();
   }

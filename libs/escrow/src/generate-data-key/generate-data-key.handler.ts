@@ -7,7 +7,7 @@ import { KeyOp } from '@keybridge/keys';
 import { RewrapKeys } from '../access/rewrap-keys';
 import { AuditMeta, AuditTrail } from '@keybridge/ledger';
 import { Clock } from '@keybridge/platform';
-import { checkDekBits, checkLabels, checkOwner } from '../model/escrow-record';
+import { checkDekBits, checkExpiresAt, checkLabels, checkOwner } from '../model/escrow-record';
 import { defaultAlgorithm, mechanismFor } from '../model/wrapping';
 import { EscrowRecordRepository } from '../persistence/escrow-record.repository';
 import { DataKeyResult, GenerateDataKeyCommand } from './generate-data-key.command';
@@ -22,7 +22,7 @@ export class GenerateDataKeyHandler implements ICommandHandler<GenerateDataKeyCo
     private readonly clock: Clock,
   ) {}
 
-  execute({ caller, key: target, bits, owner, labels }: GenerateDataKeyCommand): Promise<DataKeyResult> {
+  execute({ caller, key: target, bits, owner, labels, expiresAt }: GenerateDataKeyCommand): Promise<DataKeyResult> {
     const id = randomUUID();
     const meta: AuditMeta = {
       ctx: caller,
@@ -36,6 +36,7 @@ export class GenerateDataKeyHandler implements ICommandHandler<GenerateDataKeyCo
       const dekBits = checkDekBits(bits);
       const checkedOwner = checkOwner(owner);
       const checkedLabels = checkLabels(labels);
+      const checkedExpiry = checkExpiresAt(expiresAt, this.clock.now());
       const { key, version, usable } = await this.keys.openWrapping(caller, target, KeyOp.wrapKey, meta, Permission.escrowDeposit);
       const algorithm = defaultAlgorithm(key.spec, this.hsm.capabilities(usable.ref.pool));
       meta.details = { recordId: id, algorithm };
@@ -54,6 +55,7 @@ export class GenerateDataKeyHandler implements ICommandHandler<GenerateDataKeyCo
             labels: checkedLabels,
             origin: 'generated',
             createdBy: caller.principal.id,
+            expiresAt: checkedExpiry,
             now: this.clock.now(),
           }),
         );

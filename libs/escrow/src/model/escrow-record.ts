@@ -19,13 +19,24 @@ export interface EscrowRecord {
   labels: Labels;
   origin: EscrowOrigin;
   rewrapCount: number;
+  /** After this the record cannot be released; the purge job then removes its wrapped bytes. */
+  expiresAt: Date | null;
+  /** When the purge job removed the wrapped bytes (its ledger history stays). */
+  purgedAt: Date | null;
   createdAt: Date;
   updatedAt: Date;
 }
 
+/** Refuses a lifetime that has already ended (a caller-chosen expiresAt must be in the future). */
+export function checkExpiresAt(expiresAt: Date | null, now: Date): Date | null {
+  if (expiresAt && expiresAt.getTime() <= now.getTime()) throw invalidArgument('expiresAt must be in the future', 'expiresAt');
+  return expiresAt;
+}
+
 /** A record with its wrapped bytes (never leaves the library except as the input of an HSM call). */
 export interface WrappedEscrowRecord extends EscrowRecord {
-  wrapped: Buffer;
+  /** null once purged. */
+  wrapped: Buffer | null;
 }
 
 export const DEK_BITS = [128, 192, 256] as const;

@@ -19,6 +19,8 @@ interface RecordRow {
   labels: Labels;
   origin: EscrowOrigin;
   rewrap_count: number;
+  expires_at: Date | null;
+  purged_at: Date | null;
   created_at: Date;
   updated_at: Date;
 }
@@ -37,12 +39,14 @@ const toRecord = (r: RecordRow): EscrowRecord => ({
   labels: r.labels,
   origin: r.origin,
   rewrapCount: r.rewrap_count,
+  expiresAt: r.expires_at,
+  purgedAt: r.purged_at,
   createdAt: r.created_at,
   updatedAt: r.updated_at,
 });
 
 const COLUMNS = `r.id, r.seq, r.vault_id, v.name AS vault_name, r.key_id, k.name AS key_name, r.key_version, r.algorithm,
-  r.dek_bits, r.owner, r.labels, r.origin, r.rewrap_count, r.created_at, r.updated_at`;
+  r.dek_bits, r.owner, r.labels, r.origin, r.rewrap_count, r.expires_at, r.purged_at, r.created_at, r.updated_at`;
 const FROM = 'escrow_records r JOIN vaults v ON v.id = r.vault_id LEFT JOIN keys k ON k.id = r.key_id';
 
 export interface NewEscrowRecord {
@@ -57,6 +61,8 @@ export interface NewEscrowRecord {
   labels: Labels;
   origin: EscrowOrigin;
   createdBy: string;
+  /** The caller's choice; absent: the key's default lifetime (setEscrowLifetime), if it has one. */
+  expiresAt: Date | null;
   now: Date;
 }
 
@@ -91,9 +97,11 @@ export class EscrowRecordRepository {
   async insert(manager: EntityManager, r: NewEscrowRecord): Promise<EscrowRecord> {
     await manager.query(`SELECT pg_advisory_xact_lock_shared(${KEY_DEPOSIT_LOCK})`, [r.keyId]);
     await manager.query(
-      `INSERT INTO escrow_records (id, vault_id, key_id, key_version, algorithm, wrapped, dek_bits, owner, labels, origin, created_by, created_at, updated_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12)`,
-      [r.id, r.vaultId, r.keyId, r.keyVersion, r.algorithm, r.wrapped, r.dekBits, r.owner, JSON.stringify(r.labels), r.origin, r.createdBy, r.now],
+      `INSERT INTO escrow_records (id, vault_id, key_id, key_version, algorithm, wrapped, dek_bits, owner, labels, origin, created_by, created_at, updated_at, expires_at)
+       SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12,
+              COALESCE($13::timestamptz, $12::timestamptz + k.escrow_ttl_seconds * interval '1 second')
+         FROM keys k WHERE k.id = $3`,
+      [r.id, r.vaultId, r.keyId, r.keyVersion, r.algorithm, r.wrapped, r.dekBits, r.owner, JSON.stringify(r.labels), r.origin, r.createdBy, r.now, r.expiresAt],
     );
     const rows = (await manager.query(`SELECT ${COLUMNS} FROM ${FROM} WHERE r.id = $1`, [r.id])) as RecordRow[];
     return toRecord(rows[0]);
@@ -101,7 +109,28 @@ export class EscrowRecordRepository {
 
   async findWrapped(id: string): Promise<WrappedEscrowRecord | undefined> {
     const rows = (await this.db.query(`SELECT ${COLUMNS}, r.wrapped FROM ${FROM} WHERE r.id = $1`, [id])) as RecordRow[];
-    return rows[0] && { ...toRecord(rows[0]), wrapped: rows[0].wrapped as Buffer };
+    return rows[0] && { ...toRecord(rows[0]), wrapped: rows[0].wrapped ?? null };
+  }
+
+  /** A key's default lifetime of new records (null: none). */
+  async setDefaultLifetime(manager: EntityManager, keyId: string, seconds: number | null): Promise<void> {
+    await manager.query('UPDATE keys SET escrow_ttl_seconds = $2 WHERE id = $1', [keyId, seconds]);
+  }
+
+  /**
+   * Removes the wrapped bytes of up to `limit` records expired at `now` (optionally only in some vaults); returns
+   * what it purged. Rows stay, so their ledger history still names them.
+   */
+  async purgeExpired(manager: EntityManager, now: Date, limit: number, vaults: string[] | null): Promise<Array<{ id: string; vault: string; keyName: string | null }>> {
+    const result = (await manager.query(
+      `UPDATE escrow_records r SET wrapped = NULL, purged_at = $1, updated_at = $1
+        WHERE r.id IN (SELECT e.id FROM escrow_records e JOIN vaults v ON v.id = e.vault_id
+                        WHERE e.expires_at <= $1 AND e.purged_at IS NULL AND ($3::text[] IS NULL OR v.name = ANY($3))
+                        ORDER BY e.expires_at LIMIT $2 FOR UPDATE SKIP LOCKED)
+       RETURNING r.id, (SELECT name FROM vaults WHERE id = r.vault_id) AS vault, (SELECT name FROM keys WHERE id = r.key_id) AS key_name`,
+      [now, limit, vaults],
+    )) as [Array<{ id: string; vault: string; key_name: string | null }>, number];
+    return result[0].map((row) => ({ id: row.id, vault: row.vault, keyName: row.key_name }));
   }
 
   /** Keyset page by seq. */

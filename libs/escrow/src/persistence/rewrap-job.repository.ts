@@ -96,7 +96,7 @@ export interface NewRewrapJob {
 }
 
 /** The selector as SQL over escrow_records r; parameters $2.. are sourceKeyId, fromVersions, owner, labels. */
-const SELECTED = `r.key_id = $2 AND r.key_version = ANY($3::int[]) AND ($4::text IS NULL OR r.owner = $4) AND ($5::jsonb IS NULL OR r.labels @> $5)`;
+const SELECTED = `r.purged_at IS NULL AND r.key_id = $2 AND r.key_version = ANY($3::int[]) AND ($4::text IS NULL OR r.owner = $4) AND ($5::jsonb IS NULL OR r.labels @> $5)`;
 
 function selectorParams(s: RewrapSelector): unknown[] {
   return [s.keyId, s.fromVersions, s.owner, s.labels && JSON.stringify(s.labels)];

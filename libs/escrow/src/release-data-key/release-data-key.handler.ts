@@ -4,6 +4,7 @@ import { Permission } from '@keybridge/auth';
 import { HSM_PORT, HsmError, HsmErrorCode, HsmPort } from '@keybridge/hsm';
 import { KeyError, KeyErrorCode, KeyGate, KeyOp } from '@keybridge/keys';
 import { AuditMeta, AuditTrail } from '@keybridge/ledger';
+import { Clock } from '@keybridge/platform';
 import { EscrowError, EscrowErrorCode } from '../escrow.errors';
 import { DataKeyResult } from '../generate-data-key/generate-data-key.command';
 import { isEscrowAlgorithm, mechanismFor } from '../model/wrapping';
@@ -19,6 +20,7 @@ export class ReleaseDataKeyHandler implements ICommandHandler<ReleaseDataKeyComm
     @Inject(HSM_PORT) private readonly hsm: HsmPort,
     private readonly records: EscrowRecordRepository,
     private readonly audit: AuditTrail,
+    private readonly clock: Clock,
   ) {}
 
   execute({ caller, id }: ReleaseDataKeyCommand): Promise<DataKeyResult> {
@@ -41,9 +43,16 @@ export class ReleaseDataKeyHandler implements ICommandHandler<ReleaseDataKeyComm
       }
       if (opened.key.id !== record.keyId) throw new KeyError(KeyErrorCode.KEY_NOT_FOUND, 'the key this record is wrapped under was purged');
       if (!isEscrowAlgorithm(record.algorithm)) throw new KeyError(KeyErrorCode.UNSUPPORTED_ALGORITHM, 'the record carries an unknown algorithm');
+      // After the caller's access was checked, so the answer tells nothing to someone without a grant.
+      if (record.wrapped === null || (record.expiresAt && record.expiresAt.getTime() <= this.clock.now().getTime())) {
+        throw new EscrowError(EscrowErrorCode.ESCROW_RECORD_EXPIRED, `escrow record expired at ${record.expiresAt?.toISOString() ?? 'an earlier time'}`, {
+          ...(record.purgedAt ? { purged: true } : {}),
+        });
+      }
+      const wrappedBytes = record.wrapped;
       let value: Buffer;
       try {
-        value = await this.hsm.unwrapValue(opened.usable.ref, mechanismFor(record.algorithm), record.wrapped);
+        value = await this.hsm.unwrapValue(opened.usable.ref, mechanismFor(record.algorithm), wrappedBytes);
       } catch (error) {
         if (error instanceof HsmError && error.code === HsmErrorCode.HSM_INVALID_INPUT) {
           throw new KeyError(KeyErrorCode.DECRYPTION_FAILED, 'the escrowed key did not unwrap under its key version');

@@ -6,7 +6,8 @@ import { EscrowConfig } from '../escrow.config';
 import { RewrapJobRepository } from '../persistence/rewrap-job.repository';
 import { kickQuietly } from '../queue/kick-quietly';
 import { REWRAP_QUEUE, RewrapQueue } from '../queue/rewrap-queue.port';
-import { jobEntry } from './rewrap-slot.runner';
+import { jobEntry, jobFinishedEvent } from './rewrap-slot.runner';
+import { EventRecorder } from '@keybridge/events';
 
 /**
  * Postgres is the source of truth of jobs; Redis only carries wake-ups. Every worker runs this every
@@ -22,6 +23,7 @@ export class RewrapReconciler {
     private readonly jobs: RewrapJobRepository,
     @Inject(REWRAP_QUEUE) private readonly queue: RewrapQueue,
     private readonly ledger: LedgerWriter,
+    private readonly events: EventRecorder,
     @InjectDataSource() private readonly db: DataSource,
     private readonly config: EscrowConfig,
   ) {}
@@ -31,7 +33,10 @@ export class RewrapReconciler {
       await this.db.transaction(async (manager) => {
         await this.jobs.find(id, manager, true);
         const completed = await this.jobs.completeIfDone(manager, id);
-        if (completed) await this.ledger.appendWithin(manager, [jobEntry(completed, 'rewrapJobCompleted', 'success', null)]);
+        if (completed) {
+          await this.ledger.appendWithin(manager, [jobEntry(completed, 'rewrapJobCompleted', 'success', null)]);
+          await this.events.record(manager, jobFinishedEvent(completed));
+        }
       });
     }
     for (const kick of await this.jobs.takeKicks(this.queue.name, this.config.values.KEYBRIDGE_REWRAP_LEASE_SECONDS)) {

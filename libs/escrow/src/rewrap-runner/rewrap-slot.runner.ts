@@ -5,6 +5,7 @@ import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/commo
 import { InjectDataSource } from '@nestjs/typeorm';
 import { callerContext, PrincipalRepository } from '@keybridge/auth';
 import { HSM_PORT, HsmError, HsmErrorCode, HsmKeyRef, HsmMechanism, HsmPort } from '@keybridge/hsm';
+import { EventRecorder, KeyEventInput, KeyEventKind } from '@keybridge/events';
 import { LedgerEntryInput, LedgerWriter } from '@keybridge/ledger';
 import { DomainError } from '@keybridge/platform';
 import { DataSource } from 'typeorm';
@@ -58,6 +59,7 @@ export class RewrapSlotRunner implements OnApplicationShutdown {
     private readonly principals: PrincipalRepository,
     @Inject(HSM_PORT) private readonly hsm: HsmPort,
     private readonly ledger: LedgerWriter,
+    private readonly events: EventRecorder,
     @InjectDataSource() private readonly db: DataSource,
     private readonly config: EscrowConfig,
   ) {}
@@ -236,7 +238,10 @@ export class RewrapSlotRunner implements OnApplicationShutdown {
   private async finishRange(job: RewrapJob, range: ClaimedRange): Promise<RangeOutcome> {
     const outcome = await this.db.transaction(async (manager) => {
       const completed = await this.jobs.finishRange(manager, job.id, range);
-      if (completed) await this.ledger.appendWithin(manager, [jobEntry(completed, 'rewrapJobCompleted', 'success', null)]);
+      if (completed) {
+        await this.ledger.appendWithin(manager, [jobEntry(completed, 'rewrapJobCompleted', 'success', null)]);
+        await this.events.record(manager, jobFinishedEvent(completed));
+      }
       return completed;
     });
     if (outcome === undefined) return 'fenced';
@@ -251,6 +256,7 @@ export class RewrapSlotRunner implements OnApplicationShutdown {
       await this.jobs.releaseAll(manager, job.id);
       const failed = await this.jobs.setStatus(manager, job.id, 'failed', { errorCode: code });
       await this.ledger.appendWithin(manager, [jobEntry(failed, 'rewrapJobFailed', 'failed', code)]);
+      await this.events.record(manager, jobFinishedEvent(failed));
     });
     this.logger.warn(`rewrap job ${job.id} failed: ${code}`);
   }
@@ -296,6 +302,20 @@ export class RewrapSlotRunner implements OnApplicationShutdown {
 
 function digest(text: string): string {
   return createHash('sha256').update(text).digest('hex');
+}
+
+/** RewrapJobFinished, once per job, for webhooks and the keyEvents subscription. */
+export function jobFinishedEvent(job: RewrapJob): KeyEventInput {
+  return {
+    kind: KeyEventKind.RewrapJobFinished,
+    vault: job.source.vault,
+    keyName: job.source.key,
+    keyVersion: null,
+    dedupeKey: `RewrapJobFinished:${job.id}`,
+    data: { jobId: job.id, status: job.status, total: job.total, done: job.done, failed: job.failed, skipped: job.skipped, errorCode: job.errorCode },
+    principalId: job.createdBy,
+    requestId: `rewrap-job-${job.id}`,
+  };
 }
 
 export function jobEntry(job: RewrapJob, operation: string, outcome: LedgerEntryInput['outcome'], errorCode: string | null): LedgerEntryInput {

@@ -217,6 +217,10 @@ export class KeyRepository {
     );
   }
 
+  async setMinDecryptVersion(manager: EntityManager, keyId: string, version: number, now: Date): Promise<void> {
+    await manager.query('UPDATE keys SET min_decrypt_version = $2, updated_at = $3 WHERE id = $1', [keyId, version, now]);
+  }
+
   async markDeleted(manager: EntityManager, keyId: string, deletedAt: Date | null, purgeAt: Date | null): Promise<void> {
     await manager.query('UPDATE keys SET deleted_at = $2, scheduled_purge_at = $3, updated_at = COALESCE($2, now()) WHERE id = $1', [
       keyId,

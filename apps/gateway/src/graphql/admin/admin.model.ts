@@ -29,3 +29,11 @@ export class GrantModel {
   @Field() vault!: string;
   @Field(() => [String]) permissions!: string[];
 }
+
+@ObjectType('PrincipalCertificateBinding')
+export class PrincipalCertificateBindingModel {
+  @Field() principalName!: string;
+  @Field(() => String, { nullable: true, description: 'Subject as Node prints it (one ATTRIBUTE=value per line)' }) subject!: string | null;
+  @Field(() => String, { nullable: true, description: 'Lowercase hex SHA-256 of the certificate DER' }) sha256!: string | null;
+  @Field({ description: 'certificate | certificateAndToken' }) mode!: string;
+}

@@ -1,9 +1,18 @@
 import { Args, Mutation, Query, Resolver } from '@nestjs/graphql';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
-import { Caller, CreateApiTokenCommand, CreatePrincipalCommand, GlobalPermission, Permission, RevokeApiTokenCommand } from '@keybridge/auth';
+import {
+  BindPrincipalCertificateCommand,
+  Caller,
+  CreateApiTokenCommand,
+  CreatePrincipalCommand,
+  GlobalPermission,
+  Permission,
+  RevokeApiTokenCommand,
+  UnbindPrincipalCertificateCommand,
+} from '@keybridge/auth';
 import { CreateVaultCommand, ListVaultsQuery, SetGrantCommand } from '@keybridge/keys';
 import { CurrentCaller } from '../../auth/current-caller.decorator';
-import { ApiTokenModel, GrantModel, PrincipalModel, VaultModel } from './admin.model';
+import { ApiTokenModel, GrantModel, PrincipalCertificateBindingModel, PrincipalModel, VaultModel } from './admin.model';
 
 /** Principals, tokens, vaults and grants. Mutations need the admin permission. */
 @Resolver()
@@ -52,6 +61,24 @@ export class AdminResolver {
   @Mutation(() => Boolean, { description: 'Permission: admin.' })
   revokeApiToken(@CurrentCaller() caller: Caller, @Args('id') id: string): Promise<boolean> {
     return this.commands.execute(new RevokeApiTokenCommand(caller, id));
+  }
+
+  @Mutation(() => PrincipalCertificateBindingModel, {
+    description: 'Binds a principal to a client certificate (subject and/or SHA-256), replacing any binding. Permission: admin.',
+  })
+  bindPrincipalCertificate(
+    @CurrentCaller() caller: Caller,
+    @Args('principal') principal: string,
+    @Args('subject', { type: () => String, nullable: true }) subject: string | null,
+    @Args('sha256', { type: () => String, nullable: true }) sha256: string | null,
+    @Args('mode', { description: 'certificate (the certificate alone) or certificateAndToken' }) mode: string,
+  ): Promise<PrincipalCertificateBindingModel> {
+    return this.commands.execute(new BindPrincipalCertificateCommand(caller, principal, subject ?? null, sha256 ?? null, mode));
+  }
+
+  @Mutation(() => Boolean, { description: 'Removes a principal\'s certificate binding; true if it had one. Permission: admin.' })
+  unbindPrincipalCertificate(@CurrentCaller() caller: Caller, @Args('principal') principal: string): Promise<boolean> {
+    return this.commands.execute(new UnbindPrincipalCertificateCommand(caller, principal));
   }
 
   @Mutation(() => GrantModel, { description: 'Replaces a principal\'s permissions on a vault (empty list removes the grant). Permission: admin.' })

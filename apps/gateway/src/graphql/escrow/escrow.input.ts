@@ -9,6 +9,7 @@ export class GenerateDataKeyInput {
   @Field(() => Int, { description: '128, 192 or 256' }) bits!: number;
   @Field() owner!: string;
   @Field(() => [TagInput], { nullable: true, description: 'at most 15 name/value labels' }) labels?: TagInput[] | null;
+  @Field(() => Date, { nullable: true, description: "end of the record's lifetime (default: the key's escrow lifetime, if set)" }) expiresAt?: Date | null;
 }
 
 @InputType()
@@ -20,6 +21,7 @@ export class DepositWrappedKeyInput {
   @Field({ description: 'base64url wrapped key, as wrapKey returned it' }) wrapped!: string;
   @Field() owner!: string;
   @Field(() => [TagInput], { nullable: true }) labels?: TagInput[] | null;
+  @Field(() => Date, { nullable: true, description: "end of the record's lifetime (default: the key's escrow lifetime, if set)" }) expiresAt?: Date | null;
 }
 
 @InputType()

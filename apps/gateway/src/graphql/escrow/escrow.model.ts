@@ -27,6 +27,8 @@ export class EscrowRecordModel {
   @Field(() => [LabelModel]) labels!: LabelModel[];
   @Field({ description: 'generated or deposited' }) origin!: string;
   @Field(() => Int, { description: 'how often a re-wrap job moved it' }) rewrapCount!: number;
+  @Field(() => Date, { nullable: true, description: 'not released after this; then purged' }) expiresAt!: Date | null;
+  @Field(() => Date, { nullable: true, description: 'when its wrapped bytes were removed (its ledger history stays)' }) purgedAt!: Date | null;
   @Field() createdAt!: Date;
   @Field() updatedAt!: Date;
 
@@ -43,6 +45,8 @@ export class EscrowRecordModel {
       labels: labelList(r.labels),
       origin: r.origin,
       rewrapCount: r.rewrapCount,
+      expiresAt: r.expiresAt,
+      purgedAt: r.purgedAt,
       createdAt: r.createdAt,
       updatedAt: r.updatedAt,
     };

@@ -19,6 +19,7 @@ import {
   RewrapJobWatcher,
   RewrapWrappedKeysCommand,
   StartRewrapJobCommand,
+  SetEscrowLifetimeCommand,
 } from '@keybridge/escrow';
 import { CurrentCaller } from '../../auth/current-caller.decorator';
 import { KeyRefInput } from '../keys/key.input';
@@ -49,7 +50,7 @@ export class EscrowResolver {
   })
   async generateDataKey(@CurrentCaller() caller: Caller, @Args('input') input: GenerateDataKeyInput): Promise<DataKeyModel> {
     const result = await this.commands.execute(
-      new GenerateDataKeyCommand(caller, { vault: input.vault, name: input.key, version: input.version }, input.bits, input.owner, input.labels ?? null),
+      new GenerateDataKeyCommand(caller, { vault: input.vault, name: input.key, version: input.version }, input.bits, input.owner, input.labels ?? null, input.expiresAt ?? null),
     );
     return DataKeyModel.from(result);
   }
@@ -57,7 +58,7 @@ export class EscrowResolver {
   @Mutation(() => EscrowRecordModel, { description: 'Stores a data key wrapped earlier with wrapKey. Permission: escrowDeposit; key_ops wrapKey.' })
   async depositWrappedKey(@CurrentCaller() caller: Caller, @Args('input') input: DepositWrappedKeyInput): Promise<EscrowRecordModel> {
     const record = await this.commands.execute(
-      new DepositWrappedKeyCommand(caller, { vault: input.vault, name: input.key, version: input.version }, input.algorithm, input.wrapped, input.owner, input.labels ?? null),
+      new DepositWrappedKeyCommand(caller, { vault: input.vault, name: input.key, version: input.version }, input.algorithm, input.wrapped, input.owner, input.labels ?? null, input.expiresAt ?? null),
     );
     return EscrowRecordModel.from(record);
   }
@@ -159,5 +160,15 @@ export class EscrowResolver {
     @Args('items', { type: () => [String] }) items: string[],
   ): Promise<RewrapWrappedKeysResultModel> {
     return RewrapWrappedKeysResultModel.from(await this.commands.execute(new RewrapWrappedKeysCommand(caller, from, fromAlgorithm, to, toAlgorithm ?? null, items)));
+  }
+
+  @Mutation(() => Int, { nullable: true, description: 'Default lifetime in seconds of escrow records made under the key from now on (null: none). Permission: update.' })
+  setEscrowLifetime(
+    @CurrentCaller() caller: Caller,
+    @Args('vault') vault: string,
+    @Args('key') key: string,
+    @Args('seconds', { type: () => Int, nullable: true }) seconds: number | null,
+  ): Promise<number | null> {
+    return this.commands.execute(new SetEscrowLifetimeCommand(caller, vault, key, seconds ?? null));
   }
 }

@@ -11,6 +11,7 @@ import {
   RecoverKeyCommand,
   RotateKeyCommand,
   UpdateKeyCommand,
+  SetMinDecryptVersionCommand,
 } from '@keybridge/keys';
 import { CurrentCaller } from '../../auth/current-caller.decorator';
 import { keyConnection } from './connection';
@@ -93,5 +94,18 @@ export class KeysResolver {
   @Mutation(() => Boolean, { description: 'Destroys a soft-deleted key in the HSM for good. Permission: purge.' })
   purgeKey(@CurrentCaller() caller: Caller, @Args('vault') vault: string, @Args('name') name: string): Promise<boolean> {
     return this.commands.execute(new PurgeKeyCommand(caller, vault, name));
+  }
+
+  @Mutation(() => KeyModel, {
+    description: 'Versions below the floor refuse every operation. Raising needs update; lowering needs update, the global admin permission and a reason (recorded).',
+  })
+  async setMinDecryptVersion(
+    @CurrentCaller() caller: Caller,
+    @Args('vault') vault: string,
+    @Args('name') name: string,
+    @Args('version', { type: () => Int }) version: number,
+    @Args('reason', { type: () => String, nullable: true }) reason: string | null,
+  ): Promise<KeyModel> {
+    return KeyModel.from(await this.commands.execute(new SetMinDecryptVersionCommand(caller, vault, name, version, reason ?? null)));
   }
 }

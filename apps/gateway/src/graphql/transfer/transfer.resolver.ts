@@ -83,6 +83,6 @@ export class TransferResolver {
     @Args('vault') vault: string,
     @Args('first', { type: () => Int, nullable: true }) first: number | null,
   ): Promise<VaultMigrationModel[]> {
-    return (await this.queries.execute(new ListVaultMigrationsQuery(caller, vault, first))).map((view) => VaultMigrationModel.from(view));
+    return (await this.queries.execute(new ListVaultMigrationsQuery(caller, vault, first ?? null))).map((view) => VaultMigrationModel.from(view));
   }
 }
