@@ -110,11 +110,21 @@ export function pool(name: string): PoolConfig {
 
 /** What OpenSC's pkcs11-tool, a client we did not write, sees on the token: the object blocks with that label. */
 export function objectsLabelled(config: PoolConfig, label: string): string[] {
-  const listing = execFileSync(
-    'pkcs11-tool',
-    ['--module', config.module, '--token-label', config.tokenLabel, '--login', '--pin', readSecret(config.pin, 'PIN'), '--list-objects'],
-    { env: { ...process.env, ...config.environment }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  const list = (): string =>
+    execFileSync('pkcs11-tool', ['--module', config.module, '--token-label', config.tokenLabel, '--login', '--pin', readSecret(config.pin, 'PIN'), '--list-objects'], {
+      env: { ...process.env, ...config.environment },
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+  let listing: string;
+  try {
+    listing = list();
+  } catch {
+    // SoftHSM now and then shows a process no token while another process rewrites the token directory (the same
+    // start-up race the adapter retries): one more look after a pause.
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 300);
+    listing = list();
+  }
   return listing.split(/\n(?=\S)/).filter((block) => new RegExp(`label:\\s+${label.replace(/[/.-]/g, '\\$&')}\\n`).test(`${block}\n`));
 }
 
