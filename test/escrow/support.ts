@@ -1,6 +1,5 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { Global, Module } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
@@ -11,20 +10,12 @@ import { HSM_PORT } from '@keybridge/hsm';
 import { FakeHsm } from '@keybridge/hsm/testing';
 import { LedgerModule } from '@keybridge/ledger';
 import { AppConfig, DatabaseModule, PlatformConfigModule } from '@keybridge/platform';
-import { adminDatabase, createKey, GatewayClient, vaultWithOwner } from '@keybridge/testing';
+import { adminDatabase, createKey, GatewayClient, vaultWithOwner, freePort } from '@keybridge/testing';
 import { Client } from 'pg';
 
 const ROOT = join(__dirname, '..', '..');
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject).listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
+export { freePort };
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 

@@ -1,10 +1,9 @@
 import { ChildProcess, execFile, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { request } from 'node:https';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { GraphQLResponse } from '@keybridge/testing';
+import { GraphQLResponse, freePort } from '@keybridge/testing';
 
 const ROOT = join(__dirname, '..', '..');
 const run = promisify(execFile);
@@ -15,15 +14,7 @@ export async function devCertificates(dir: string, extraClients: string[]): Prom
   await run('bash', [join(ROOT, 'ops', 'local', 'dev-certs.sh'), dir, ...extraClients]);
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject).listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
+export { freePort };
 
 /** A gateway process of this test (dist/apps/gateway/src/main.js) serving HTTPS on its own port, on the shared stack. */
 export class TlsGateway {

@@ -27,7 +27,9 @@ describe.each(ROUTES)('transferKey %s', (_route, sourcePool, targetPool) => {
     await createKey(owner, { vault: source, name: 'aes', kty: 'oct', size: 256, exportable: true, keyOps: ['wrapKey', 'unwrapKey'], tags: [{ name: 'team', value: 'payments' }] });
     await owner.data('mutation($v: String!) { rotateKey(vault: $v, name: "aes") { version } }', { v: source });
     await owner.data('mutation($i: UpdateKeyInput!) { updateKey(input: $i) { version } }', { i: { vault: source, name: 'aes', version: '1', enabled: false } });
+    await owner.data('mutation($v: String!) { setMinDecryptVersion(vault: $v, name: "aes", version: 2) { minDecryptVersion } }', { v: source });
     const result = await transfer(owner, { vault: source, name: 'aes', targetVault: target });
+    expect(result.target.minDecryptVersion).toBe(2);
     expect(result).toMatchObject({ source: `/vaults/${source}/keys/aes`, mode: 'copy', securityOfficerUsed: sourcePool !== 'pool-n' });
     expect(result.oaepHash).toBe(sourcePool === 'pool-n' && targetPool === 'pool-n' ? 'SHA-256' : 'SHA-1');
     expect(result.versions.map((v) => v.version)).toEqual([1, 2]);

@@ -57,6 +57,7 @@ export interface KeyResult {
   exp: string | null;
   origin: string;
   latestVersion: number;
+  minDecryptVersion: number;
   deletedAt: string | null;
   jwk: { kid: string; kty: string; key_ops: string[]; n?: string | null; e?: string | null; crv?: string | null; x?: string | null; y?: string | null };
 }

@@ -1,3 +1,4 @@
 export * from './gateway-client';
 export * from './database';
 export * from './fixtures';
+export * from './ports';

@@ -1,26 +1,17 @@
 import { ChildProcess, execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
-import { GatewayClient, requireEnv } from '@keybridge/testing';
+import { GatewayClient, requireEnv, freePort } from '@keybridge/testing';
 
 /** Helpers for suites that need their own database, gateway or Postgres server (never the shared ones). */
 export const REPO = join(__dirname, '..', '..', '..');
 export const CLI = join(REPO, 'dist', 'apps', 'cli', 'src', 'main.js');
 const GATEWAY = join(REPO, 'dist', 'apps', 'gateway', 'src', 'main.js');
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject).listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
+export { freePort };
 
 export function withDatabase(url: string, database: string): string {
   const u = new URL(url);

@@ -109,6 +109,7 @@ export class RestoreKeyHandler implements ICommandHandler<RestoreKeyCommand> {
               now,
             });
           }
+          if (header.key.minDecryptVersion > 1) await this.keys.setMinDecryptVersion(manager, keyId, header.key.minDecryptVersion, now);
           meta.keyVersion = Math.max(...header.versions.map((v) => v.version));
           const key = await this.keys.find(vault.id, header.key.name, 'live', manager);
           const latest = key && (await this.keys.version(key.id, key.latestVersion, manager));

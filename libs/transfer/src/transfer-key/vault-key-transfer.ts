@@ -93,6 +93,7 @@ export class VaultKeyTransfer {
             now,
           });
         }
+        if (key.minDecryptVersion > 1) await this.keys.setMinDecryptVersion(manager, keyId, key.minDecryptVersion, now);
         if (r.mode === 'move') for (const v of versionNumbers) await this.keys.updateVersion(manager, key.id, v, { enabled: false }, now);
         const [receipt] = await this.ledger.appendWithin(manager, [
           {
