@@ -8,6 +8,7 @@ function job(patch: Partial<RewrapJob>): RewrapJob {
     status: 'running',
     queue: 'q',
     createdBy: 'p',
+    traceParent: null,
     source: { vaultId: 'v', vault: 'v', keyId: 'k', key: 'k', fromVersions: [1], belowVersion: null, owner: null, labels: null },
     target: { vaultId: 'v', vault: 'v', keyId: 'k', key: 'k', version: 2, algorithm: 'CKM_AES_KEY_WRAP_PAD' },
     batchSize: 100,

@@ -46,6 +46,8 @@ export interface RewrapJob {
   runningSince: Date | null;
   errorCode: string | null;
   kickGeneration: number;
+  /** W3C traceparent of the request that started the job: worker spans link to it. */
+  traceParent: string | null;
   createdAt: Date;
   updatedAt: Date;
   finishedAt: Date | null;

@@ -8,6 +8,7 @@ import { KEY_DEPOSIT_LOCK, RewrapCandidate } from './escrow-record.repository';
 
 interface JobRow {
   id: string;
+  trace_parent: string | null;
   status: RewrapJobStatus;
   queue: string;
   created_by: string;
@@ -77,6 +78,7 @@ const toJob = (r: JobRow): RewrapJob => ({
   runningSince: r.running_since,
   errorCode: r.error_code,
   kickGeneration: r.kick_generation,
+  traceParent: r.trace_parent,
   createdAt: r.created_at,
   updatedAt: r.updated_at,
   finishedAt: r.finished_at,
@@ -130,6 +132,10 @@ export class RewrapJobRepository {
    * Creates the job and its ranges. Takes the key's deposit lock exclusively, so that deposits in flight commit
    * first and every later deposit gets a seq above the snapshot. A selector that matches nothing makes a completed job.
    */
+  async setTraceParent(manager: EntityManager, id: string, traceParent: string): Promise<void> {
+    await manager.query('UPDATE rewrap_jobs SET trace_parent = $2 WHERE id = $1', [id, traceParent]);
+  }
+
   async create(manager: EntityManager, j: NewRewrapJob): Promise<RewrapJob> {
     await manager.query(`SELECT pg_advisory_xact_lock(${KEY_DEPOSIT_LOCK})`, [j.source.keyId]);
     const params = selectorParams(j.source);

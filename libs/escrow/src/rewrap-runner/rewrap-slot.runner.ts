@@ -1,4 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
+import { propagation, ROOT_CONTEXT, trace } from '@opentelemetry/api';
 import { hostname } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
@@ -27,6 +28,8 @@ export interface SlotSummary {
 }
 
 type RangeOutcome = 'done' | 'fenced' | 'stopping' | 'job-failed';
+
+const tracer = trace.getTracer('keybridge.escrow');
 
 const REASON: Record<HsmErrorCode, RewrapFailureReason> = {
   [HsmErrorCode.HSM_INVALID_INPUT]: RewrapFailureReason.UNWRAP_FAILED,
@@ -143,46 +146,70 @@ export class RewrapSlotRunner implements OnApplicationShutdown {
         await this.jobs.releaseRange(job.id, range);
         return 'stopping';
       }
-      const started = performance.now();
-      const page = await this.jobs.candidates(job, range, cursor, job.batchSize);
-      if (page.length === 0) return this.finishRange(job, range);
-      let rewrapped: Pick<BatchWrite, 'moved' | 'failures'>;
-      try {
-        rewrapped = await this.rewrapPage(keys, page, target, targetMechanism, heartbeat);
-      } catch (error) {
-        if (!(error instanceof HsmError)) throw error;
-        // The whole page failed (a key object vanished, the pool is down): the job stops, resumable.
-        await this.jobs.releaseRange(job.id, range);
-        await this.failJob(job, error.code);
-        return 'job-failed';
-      }
-      const last = page[page.length - 1].seq;
-      const write: BatchWrite = {
-        jobId: job.id,
-        range,
-        cursorSeq: last,
-        leaseSeconds: lease,
-        attempted: page.length,
-        target: job.target,
-        sourceKeyId: job.source.keyId,
-        ...rewrapped,
-      };
-      const written = await this.db.transaction(async (manager) => {
-        const result = await this.jobs.writeBatch(manager, write);
-        if (result.fenced) await this.ledger.appendWithin(manager, [this.batchEntry(job, range, page, write, result.movedIds)]);
-        return result;
+      const step = await this.inBatchSpan(job, range, async () => {
+        const started = performance.now();
+        const page = await this.jobs.candidates(job, range, cursor, job.batchSize);
+        if (page.length === 0) return this.finishRange(job, range);
+        let rewrapped: Pick<BatchWrite, 'moved' | 'failures'>;
+        try {
+          rewrapped = await this.rewrapPage(keys, page, target, targetMechanism, heartbeat);
+        } catch (error) {
+          if (!(error instanceof HsmError)) throw error;
+          // The whole page failed (a key object vanished, the pool is down): the job stops, resumable.
+          await this.jobs.releaseRange(job.id, range);
+          await this.failJob(job, error.code);
+          return 'job-failed';
+        }
+        const last = page[page.length - 1].seq;
+        const write: BatchWrite = {
+          jobId: job.id,
+          range,
+          cursorSeq: last,
+          leaseSeconds: lease,
+          attempted: page.length,
+          target: job.target,
+          sourceKeyId: job.source.keyId,
+          ...rewrapped,
+        };
+        const written = await this.db.transaction(async (manager) => {
+          const result = await this.jobs.writeBatch(manager, write);
+          if (result.fenced) await this.ledger.appendWithin(manager, [this.batchEntry(job, range, page, write, result.movedIds)]);
+          return result;
+        });
+        renewedAt = performance.now();
+        if (!written.fenced) {
+          await this.jobs.releaseRange(job.id, range);
+          return 'fenced';
+        }
+        summary.moved += written.movedIds.length;
+        summary.failed += written.newFailures;
+        summary.skipped += write.moved.length - written.movedIds.length;
+        cursor = last;
+        if (perSlotRate !== null) await this.throttle((page.length / perSlotRate) * 1000 - (performance.now() - started), heartbeat);
+        return 'next';
       });
-      renewedAt = performance.now();
-      if (!written.fenced) {
-        await this.jobs.releaseRange(job.id, range);
-        return 'fenced';
-      }
-      summary.moved += written.movedIds.length;
-      summary.failed += written.newFailures;
-      summary.skipped += write.moved.length - written.movedIds.length;
-      cursor = last;
-      if (perSlotRate !== null) await this.throttle((page.length / perSlotRate) * 1000 - (performance.now() - started), heartbeat);
+      if (step !== 'next') return step;
     }
+  }
+
+  /**
+   * Each batch is a span of its own (its HSM and Postgres calls are children), linked to the request that started
+   * the job: the trace context stored with the job, so the link survives re-kicks and crashed workers.
+   */
+  private inBatchSpan<T>(job: RewrapJob, range: ClaimedRange, body: () => Promise<T>): Promise<T> {
+    const carrier = job.traceParent ? { traceparent: job.traceParent } : {};
+    const linked = trace.getSpanContext(propagation.extract(ROOT_CONTEXT, carrier));
+    return tracer.startActiveSpan(
+      'rewrap.batch',
+      { root: true, links: linked ? [{ context: linked }] : [], attributes: { 'rewrap.job': job.id, 'rewrap.range': range.rangeNo } },
+      async (span) => {
+        try {
+          return await body();
+        } finally {
+          span.end();
+        }
+      },
+    );
   }
 
   /** Groups the page by (source version, algorithm) and re-wraps each group in chunks on the HSM. */

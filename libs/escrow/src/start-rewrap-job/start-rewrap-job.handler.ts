@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { context, propagation } from '@opentelemetry/api';
 import { Inject, Logger } from '@nestjs/common';
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { Permission } from '@keybridge/auth';
@@ -69,8 +70,8 @@ export class StartRewrapJobHandler implements ICommandHandler<StartRewrapJobComm
       meta.keyVersion = fromVersions.length === 1 ? fromVersions[0] : null;
       const algorithm = defaultAlgorithm(opened.target.key.spec, this.hsm.capabilities(opened.target.version.pool));
       meta.details = { jobId: id, targetVersion: opened.target.version.version, fromVersions: fromVersions.join(',') };
-      const created = await commit((manager) =>
-        this.jobs.create(manager, {
+      const created = await commit(async (manager) => {
+        const made = await this.jobs.create(manager, {
           id,
           queue: this.queue.name,
           createdBy: caller.principal.id,
@@ -81,14 +82,24 @@ export class StartRewrapJobHandler implements ICommandHandler<StartRewrapJobComm
           slots: this.config.values.KEYBRIDGE_REWRAP_SLOTS,
           rangeRecords: this.config.values.KEYBRIDGE_REWRAP_RANGE_RECORDS,
           now: this.clock.now(),
-        }),
-      );
+        });
+        const traceParent = currentTraceParent();
+        if (traceParent) await this.jobs.setTraceParent(manager, made.id, traceParent);
+        return { ...made, traceParent: traceParent ?? null };
+      });
       return created;
     });
     // After commit: a kick that fails (Redis away) is repeated by the workers' reconciler from Postgres.
     if (job.status === 'running') await kickQuietly(this.queue, this.logger, job.id, job.kickGeneration, job.slots);
     return job;
   }
+}
+
+/** The W3C traceparent of the active span (the request), if tracing is on. */
+function currentTraceParent(): string | undefined {
+  const carrier: Record<string, string> = {};
+  propagation.inject(context.active(), carrier);
+  return carrier.traceparent;
 }
 
 function belowList(below: number, latest: number): number[] {
