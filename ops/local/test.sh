@@ -46,6 +46,12 @@ done
 DATA="$(mktemp -d /tmp/keybridge-test.XXXXXX)"
 chmod 755 "$DATA" # the postgres/redis users must be able to traverse it
 
+# Debian packages only the tests need (chromium for test/pages), installed like up.sh's when missing; if they cannot
+# be, the exact command is printed here and the tests that need them fail saying so (not fatal for the other tests).
+# shellcheck source=ops/local/test-packages.sh
+. "$HERE/test-packages.sh"
+kb_install_test_packages "${KB_TEST_DEB_PACKAGES[@]}" || true
+
 read -r PG_PORT REDIS_PORT GW_PORT < <(kb_free_ports 3)
 [ -n "${GW_PORT:-}" ] || { echo "test: could not pick free ports" >&2; exit 1; }
 echo "test: data dir $DATA, ports pg=$PG_PORT redis=$REDIS_PORT gateway=$GW_PORT"
