@@ -12,7 +12,9 @@ import { LifecycleModule } from '@keybridge/lifecycle';
 import { HsmModule, PoolConfig } from '@keybridge/hsm';
 import { KeysModule } from '@keybridge/keys';
 import { LedgerAuditModule, LedgerModule } from '@keybridge/ledger';
-import { DatabaseModule, PlatformConfigModule } from '@keybridge/platform';
+import { AppConfig, DatabaseModule, PlatformConfigModule } from '@keybridge/platform';
+import { httpLogOptions } from '@keybridge/telemetry';
+import { LoggerModule } from 'nestjs-pino';
 import { AuthenticatedGuard } from './auth/authenticated.guard';
 import { authenticateSubscription, graphqlContext } from './auth/subscription-auth';
 import { DomainErrorFilter } from './errors/domain-error.filter';
@@ -31,6 +33,10 @@ import { PoolsResolver } from './graphql/pools/pools.resolver';
 import { HealthController } from './health/health.controller';
 import { redisProvider } from './health/redis.provider';
 import { LedgerExportController } from './ledger/ledger-export.controller';
+import { MetricsController } from './metrics/metrics.controller';
+
+/** The service name in logs and telemetry. */
+export const GATEWAY_SERVICE = 'keybridge-gateway';
 
 @Module({})
 export class AppModule {
@@ -39,6 +45,10 @@ export class AppModule {
       module: AppModule,
       imports: [
         PlatformConfigModule,
+        LoggerModule.forRootAsync({
+          inject: [AppConfig],
+          useFactory: (config: AppConfig) => ({ pinoHttp: httpLogOptions(GATEWAY_SERVICE, config.values.LOG_LEVEL) }),
+        }),
         DatabaseModule,
         CqrsModule.forRoot(),
         HsmModule.forRoot(pools),
@@ -67,7 +77,7 @@ export class AppModule {
           }),
         }),
       ],
-      controllers: [HealthController, ExplorerController, LedgerExportController],
+      controllers: [HealthController, ExplorerController, LedgerExportController, MetricsController],
       providers: [
         redisProvider,
         AdminResolver,

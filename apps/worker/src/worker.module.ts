@@ -10,9 +10,13 @@ import { LifecycleModule } from '@keybridge/lifecycle';
 import { HsmModule, PoolConfig } from '@keybridge/hsm';
 import { LedgerAuditModule, LedgerModule } from '@keybridge/ledger';
 import { AppConfig, DatabaseModule, PlatformConfigModule, redisConnectionOptions } from '@keybridge/platform';
+import { pinoOptions } from '@keybridge/telemetry';
+import { LoggerModule } from 'nestjs-pino';
 import { HEALTH_QUEUE, HealthProbeProcessor } from './health-probe/health-probe.processor';
 import { CHECKPOINT_QUEUE, LedgerCheckpointProcessor } from './ledger-checkpoint/ledger-checkpoint.processor';
 import { EscrowPurgeScheduler } from './escrow-purge/escrow-purge.scheduler';
+import { JobProgressRepository } from './metrics/job-progress.repository';
+import { WorkerGauges } from './metrics/worker-gauges';
 import { LIFECYCLE_QUEUE, LifecycleProcessor } from './lifecycle/lifecycle.processor';
 import { MigrationReconcileScheduler } from './migration/migration-reconcile.scheduler';
 import { WEBHOOK_QUEUE_NAME, WebhookDeliveryProcessor } from './webhooks/webhook-delivery.processor';
@@ -22,6 +26,9 @@ import { RewrapReconcileScheduler } from './rewrap/rewrap-reconcile.scheduler';
 import { REWRAP_QUEUE_NAME, RewrapSlotProcessor } from './rewrap/rewrap-slot.processor';
 import { TRANSPORT_KEY_CLEANUP_QUEUE, TransportKeyCleanupProcessor } from './transport-key-cleanup/transport-key-cleanup.processor';
 
+/** The service name in logs and telemetry. */
+export const WORKER_SERVICE = 'keybridge-worker';
+
 @Module({})
 export class WorkerModule {
   static register(pools: PoolConfig[]): DynamicModule {
@@ -29,6 +36,10 @@ export class WorkerModule {
       module: WorkerModule,
       imports: [
         PlatformConfigModule,
+        LoggerModule.forRootAsync({
+          inject: [AppConfig],
+          useFactory: (config: AppConfig) => ({ pinoHttp: pinoOptions(WORKER_SERVICE, config.values.LOG_LEVEL) }),
+        }),
         DatabaseModule,
         CqrsModule.forRoot(),
         HsmModule.forRoot(pools),
@@ -64,6 +75,8 @@ export class WorkerModule {
         WebhookDeliveryProcessor,
         WebhookEnqueueScheduler,
         EscrowPurgeScheduler,
+        JobProgressRepository,
+        WorkerGauges,
       ],
     };
   }

@@ -1,4 +1,5 @@
 import { Span, SpanStatusCode, trace } from '@opentelemetry/api';
+import { METRICS, metricsEnabled, noteOperationPool, observableGauge, observeBatch, recordHsmCall, secondsSince } from '@keybridge/telemetry';
 import * as pkcs11js from 'pkcs11js';
 import { capabilitiesForVendor } from './capabilities/vendor-capabilities';
 import { ecPublicJwk, rsaPublicJwk } from './encoding/public-jwk';
@@ -70,11 +71,14 @@ const OUTPUT_SLACK = 64;
  */
 export class GrapheneHsmAdapter implements HsmPort {
   private closed = false;
+  private readonly stopObservingSessions: () => void;
 
   private constructor(
     private readonly runtimes: Map<string, PoolRuntime>,
     private readonly registry: Pkcs11ModuleRegistry,
-  ) {}
+  ) {
+    this.stopObservingSessions = observeSessionPools(runtimes);
+  }
 
   static async open(configs: PoolConfig[], registry: Pkcs11ModuleRegistry = MODULE_REGISTRY): Promise<GrapheneHsmAdapter> {
     const runtimes = new Map<string, PoolRuntime>();
@@ -541,6 +545,7 @@ export class GrapheneHsmAdapter implements HsmPort {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.stopObservingSessions();
     for (const runtime of this.runtimes.values()) {
       await runtime.sessions.close();
       this.registry.release(runtime.module);
@@ -628,6 +633,11 @@ export class GrapheneHsmAdapter implements HsmPort {
     recover?: (ckr: string) => T | undefined,
   ): Promise<T> {
     const attributes = { 'hsm.pool': pool, 'hsm.operation': operation, 'hsm.mechanism': mechanism };
+    // Metrics label only configured pools (a request may name any string) and outcomes from bounded sets.
+    const measured = metricsEnabled() && this.runtimes.has(pool);
+    const started = measured ? performance.now() : 0;
+    let outcome = 'ok';
+    if (measured) noteOperationPool(pool);
     return tracer.startActiveSpan(`hsm.${operation}`, { attributes }, async (span: Span) => {
       try {
         const rt = this.runtime(pool);
@@ -640,6 +650,7 @@ export class GrapheneHsmAdapter implements HsmPort {
           const recovered = ckr !== undefined && recover ? recover(ckr) : undefined;
           if (ckr !== undefined && recovered !== undefined) {
             span.setAttribute('hsm.outcome', ckr);
+            outcome = 'recovered';
             return recovered;
           }
           throw toHsmError(error, { pool, operation, capabilities: rt.caps });
@@ -648,15 +659,33 @@ export class GrapheneHsmAdapter implements HsmPort {
         const mapped = error instanceof HsmError ? error : new HsmError(HsmErrorCode.HSM_ERROR, `pool ${pool}: ${operation} failed`, { pool });
         span.setAttribute('hsm.outcome', String(mapped.details.ckr ?? mapped.code));
         span.setStatus({ code: SpanStatusCode.ERROR, message: mapped.code });
+        outcome = mapped.code;
         throw mapped;
       } finally {
         span.end();
+        if (measured) recordHsmCall(pool, operation, outcome, secondsSince(started));
       }
     });
   }
 }
 
 const DATA_KEY_BYTES = new Set([16, 24, 32]);
+
+/** Sessions in use, pool sizes and waiters per pool, read at each metrics collection. No-op without metrics. */
+function observeSessionPools(runtimes: Map<string, PoolRuntime>): () => void {
+  if (!metricsEnabled()) return () => undefined;
+  const inUse = observableGauge(METRICS.hsmSessionsInUse);
+  const size = observableGauge(METRICS.hsmSessions);
+  const waiters = observableGauge(METRICS.hsmSessionWaiters);
+  return observeBatch([inUse, size, waiters], (result) => {
+    for (const runtime of runtimes.values()) {
+      const labels = { pool: runtime.name };
+      result.observe(inUse, runtime.sessions.inUse, labels);
+      result.observe(size, runtime.sessions.capacity, labels);
+      result.observe(waiters, runtime.sessions.waiting, labels);
+    }
+  });
+}
 
 function isAesWrap(mechanism: HsmMechanism): boolean {
   return mechanism.name === 'AES_KEY_WRAP' || mechanism.name === 'AES_KEY_WRAP_PAD';

@@ -22,8 +22,11 @@ export class AuthenticatedGuard implements CanActivate {
     const request = GqlExecutionContext.create(context).getContext<{ req: AuthenticatedRequest }>().req;
     if (!request.caller) {
       const principal = await this.authenticator.authenticate(request.headers.authorization, presentedCertificate(request.socket));
+      // The request logger (pino-http) has already chosen the id the same way; use it so logs and ledger agree.
+      const logged: unknown = (request as { id?: unknown }).id;
       const header = request.headers['x-request-id'];
-      const requestId = typeof header === 'string' && REQUEST_ID.test(header) ? header : randomUUID();
+      const requestId =
+        typeof logged === 'string' && REQUEST_ID.test(logged) ? logged : typeof header === 'string' && REQUEST_ID.test(header) ? header : randomUUID();
       request.caller = callerContext(principal, requestId, trace.getActiveSpan()?.spanContext().traceId);
     }
     return true;

@@ -123,10 +123,12 @@ export class EscrowRecordRepository {
    */
   async purgeExpired(manager: EntityManager, now: Date, limit: number, vaults: string[] | null): Promise<Array<{ id: string; vault: string; keyName: string | null }>> {
     const result = (await manager.query(
-      `UPDATE escrow_records r SET wrapped = NULL, purged_at = $1, updated_at = $1
-        WHERE r.id IN (SELECT e.id FROM escrow_records e JOIN vaults v ON v.id = e.vault_id
-                        WHERE e.expires_at <= $1 AND e.purged_at IS NULL AND ($3::text[] IS NULL OR v.name = ANY($3))
-                        ORDER BY e.expires_at LIMIT $2 FOR UPDATE SKIP LOCKED)
+      // MATERIALIZED: the LIMIT … SKIP LOCKED subquery runs once (see RewrapJobRepository.claimRange).
+      `WITH c AS MATERIALIZED (
+         SELECT e.id FROM escrow_records e JOIN vaults v ON v.id = e.vault_id
+          WHERE e.expires_at <= $1 AND e.purged_at IS NULL AND ($3::text[] IS NULL OR v.name = ANY($3))
+          ORDER BY e.expires_at LIMIT $2 FOR UPDATE OF e SKIP LOCKED)
+       UPDATE escrow_records r SET wrapped = NULL, purged_at = $1, updated_at = $1 FROM c WHERE r.id = c.id
        RETURNING r.id, (SELECT name FROM vaults WHERE id = r.vault_id) AS vault, (SELECT name FROM keys WHERE id = r.key_id) AS key_name`,
       [now, limit, vaults],
     )) as [Array<{ id: string; vault: string; key_name: string | null }>, number];

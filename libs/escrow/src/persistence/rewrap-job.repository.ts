@@ -257,12 +257,15 @@ export class RewrapJobRepository {
    */
   async claimRange(jobId: string, token: string, worker: string, leaseSeconds: number, slots: number): Promise<ClaimedRange | undefined> {
     const rows = (await this.db.query(
-      `UPDATE rewrap_job_ranges r SET claim_token = $2, claimed_by = $3, lease_until = now() + make_interval(secs => $4)
-         FROM (SELECT range_no FROM rewrap_job_ranges
-                WHERE job_id = $1 AND status = 'pending' AND (lease_until IS NULL OR lease_until < now())
-                  AND (SELECT count(*) FROM rewrap_job_ranges l WHERE l.job_id = $1 AND l.status = 'pending' AND l.lease_until >= now()) < $5
-                ORDER BY range_no LIMIT 1 FOR UPDATE SKIP LOCKED) c
-        WHERE r.job_id = $1 AND r.range_no = c.range_no
+      // MATERIALIZED: as a plain subquery in FROM, Postgres may run the LIMIT 1 once per outer row (a nested loop),
+      // each run skipping the row just claimed, so that one statement claimed every pending range of the job.
+      `WITH c AS MATERIALIZED (
+         SELECT range_no FROM rewrap_job_ranges
+          WHERE job_id = $1 AND status = 'pending' AND (lease_until IS NULL OR lease_until < now())
+            AND (SELECT count(*) FROM rewrap_job_ranges l WHERE l.job_id = $1 AND l.status = 'pending' AND l.lease_until >= now()) < $5
+          ORDER BY range_no LIMIT 1 FOR UPDATE SKIP LOCKED)
+       UPDATE rewrap_job_ranges r SET claim_token = $2, claimed_by = $3, lease_until = now() + make_interval(secs => $4)
+         FROM c WHERE r.job_id = $1 AND r.range_no = c.range_no
         RETURNING r.range_no, r.kind, r.lo_seq, r.hi_seq, r.cursor_seq`,
       [jobId, token, worker, leaseSeconds, slots],
     )) as [Array<{ range_no: number; kind: 'seq' | 'retry'; lo_seq: string; hi_seq: string; cursor_seq: string }>, number];

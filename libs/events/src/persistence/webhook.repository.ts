@@ -133,11 +133,13 @@ export class WebhookRepository {
   /** Pending deliveries not queued yet, or queued long ago (the queue lost them): marked queued now. */
   async takeUnqueued(staleSeconds: number, limit: number): Promise<string[]> {
     const result = (await this.db.query(
-      `UPDATE webhook_deliveries SET queued_at = now() WHERE id IN (
+      // MATERIALIZED: the LIMIT … SKIP LOCKED subquery runs once (see RewrapJobRepository.claimRange).
+      `WITH c AS MATERIALIZED (
          SELECT id FROM webhook_deliveries WHERE state = 'pending'
             AND (queued_at IS NULL OR queued_at < now() - make_interval(secs => $1))
           ORDER BY created_at LIMIT $2 FOR UPDATE SKIP LOCKED)
-       RETURNING id`,
+       UPDATE webhook_deliveries d SET queued_at = now() FROM c WHERE d.id = c.id
+       RETURNING d.id`,
       [staleSeconds, limit],
     )) as UpdateResult<{ id: string }>;
     return result[0].map((r) => r.id);

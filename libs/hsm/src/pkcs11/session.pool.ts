@@ -26,6 +26,21 @@ export class SessionPool {
     private readonly pool: string,
   ) {}
 
+  /** Sessions running an operation (all of them while `exclusive` holds the pool). */
+  get inUse(): number {
+    return this.busy;
+  }
+
+  /** Sessions the pool keeps open. */
+  get capacity(): number {
+    return this.size;
+  }
+
+  /** Callers queued for a free session. */
+  get waiting(): number {
+    return this.waiters.length;
+  }
+
   /** Opens the sessions and logs the user in (once per token per process). */
   open(pin: string): void {
     for (let i = 0; i < this.size; i++) this.idle.push(this.lib.C_OpenSession(this.slot, SESSION_FLAGS));

@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { AppConfig, Clock } from '@keybridge/platform';
+import { LedgerAppendMode, metricsEnabled, recordLedgerAppend, secondsSince } from '@keybridge/telemetry';
 import { DataSource, EntityManager } from 'typeorm';
 import { canonicalParts } from '../chain/hash-chain';
 import { LedgerEntryInput, LedgerReceipt } from '../ledger-entry';
@@ -51,7 +52,7 @@ export class LedgerWriter {
 
   async appendWithin(manager: EntityManager, entries: LedgerEntryInput[]): Promise<LedgerReceipt[]> {
     try {
-      return await this.write(manager, entries);
+      return await this.write(manager, entries, 'transaction');
     } catch (e) {
       throw this.unavailable(e);
     }
@@ -63,7 +64,7 @@ export class LedgerWriter {
         const batch = this.queue.splice(0, this.config.values.KEYBRIDGE_LEDGER_BATCH_MAX);
         try {
           // a single statement: its own transaction
-          const receipts = await this.write(this.dataSource, batch.map((p) => p.entry));
+          const receipts = await this.write(this.dataSource, batch.map((p) => p.entry), 'group');
           batch.forEach((p, i) => p.resolve(receipts[i]));
         } catch (e) {
           // One entry the database refuses must not fail the operations batched with it: retry them one by one.
@@ -83,10 +84,24 @@ export class LedgerWriter {
 
   private async writeAlone(pending: Pending): Promise<void> {
     try {
-      const [receipt] = await this.write(this.dataSource, [pending.entry]);
+      const [receipt] = await this.write(this.dataSource, [pending.entry], 'group');
       pending.resolve(receipt);
     } catch (e) {
       pending.reject(this.unavailable(e));
+    }
+  }
+
+  /** One append statement, timed for the ledger metrics (entries per statement, latency). */
+  private async write(db: Queryable, entries: LedgerEntryInput[], mode: LedgerAppendMode): Promise<LedgerReceipt[]> {
+    if (!metricsEnabled()) return this.writeStatement(db, entries);
+    const started = performance.now();
+    let ok = false;
+    try {
+      const receipts = await this.writeStatement(db, entries);
+      ok = true;
+      return receipts;
+    } finally {
+      recordLedgerAppend(mode, entries.length, ok, secondsSince(started));
     }
   }
 
@@ -96,7 +111,7 @@ export class LedgerWriter {
    * the migration). We send each entry's canonical text split around those two values, so the function hashes
    * exactly the bytes the verifiers hash.
    */
-  private async write(db: Queryable, entries: LedgerEntryInput[]): Promise<LedgerReceipt[]> {
+  private async writeStatement(db: Queryable, entries: LedgerEntryInput[]): Promise<LedgerReceipt[]> {
     const parts = entries.map((e) => canonicalParts(e));
     const rows = (await db.query(
       `SELECT seq, entry_hash FROM ledger_append($1::timestamptz, $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DomainError, RequestContext } from '@keybridge/platform';
+import { measureOperation } from '@keybridge/telemetry';
 import { LedgerEntryInput } from '../ledger-entry';
 import { LedgerError, LedgerErrorCode } from '../ledger.errors';
 import { LedgerWriter } from '../append/ledger-writer';
@@ -47,7 +48,11 @@ export class AuditTrail {
    * For operations that do slow work (an HSM key generation) before their state change: `commit` runs the state
    * change and the success entry in one transaction. If the body never calls it, success is appended at the end.
    */
-  async runCommitting<T>(meta: AuditMeta, body: (commit: Commit) => Promise<T>): Promise<T> {
+  runCommitting<T>(meta: AuditMeta, body: (commit: Commit) => Promise<T>): Promise<T> {
+    return measureOperation(meta.operation, outcomeOf, () => this.record(meta, body));
+  }
+
+  private async record<T>(meta: AuditMeta, body: (commit: Commit) => Promise<T>): Promise<T> {
     let committed = false;
     const commit: Commit = async (work) => {
       const result = await this.db.transaction(async (manager) => {
@@ -72,7 +77,7 @@ export class AuditTrail {
 
   private async recordFailure(meta: AuditMeta, error: unknown): Promise<unknown> {
     const code = error instanceof DomainError ? error.code : 'INTERNAL';
-    const outcome = error instanceof DomainError && error.deniedAccess ? 'denied' : 'failed';
+    const outcome = outcomeOf(error);
     try {
       await this.ledger.append(entry(meta, outcome, code));
     } catch (ledgerError) {
@@ -80,6 +85,11 @@ export class AuditTrail {
     }
     return error;
   }
+}
+
+/** What the ledger records for an error (and the operations metric counts): a denial or a failure. */
+function outcomeOf(error: unknown): 'denied' | 'failed' {
+  return error instanceof DomainError && error.deniedAccess ? 'denied' : 'failed';
 }
 
 function entry(meta: AuditMeta, outcome: LedgerEntryInput['outcome'], errorCode: string | null): LedgerEntryInput {
