@@ -278,10 +278,10 @@ describe('ops/k8s: kustomization and references between the objects', () => {
     expect(get(find('ConfigMap', 'keybridge-config'), 'data', 'HOST')).toBe('0.0.0.0');
   });
 
-  it('the worker has no HTTP probes (no HTTP port) and 2 replicas', () => {
+  it('the worker has no HTTP probes (only the Prometheus exporter port) and 2 replicas', () => {
     const worker = find('Deployment', 'keybridge-worker');
     const [container] = containers(worker);
-    expect(container.ports).toBeUndefined();
+    expect(container.ports).toEqual([{ name: 'metrics', containerPort: Number(get(find('ConfigMap', 'keybridge-config'), 'data', 'OTEL_EXPORTER_PROMETHEUS_PORT')) }]);
     expect(container.readinessProbe).toBeUndefined();
     expect(container.livenessProbe).toBeUndefined();
     expect(get(worker, 'spec', 'replicas')).toBe(2);

@@ -61,7 +61,22 @@ interface Controls {
 describe('secrecy scan: no key material in dumps, logs or spans', () => {
   const work = mkdtempSync(join(tmpdir(), 'kb-secrecy-'));
   const secrets: Secret[] = [];
-  const controls: Controls = { pgHex: randomBytes(24), pgBase64: randomBytes(24), pgBase64url: randomBytes(24), span: randomBytes(24), redis: randomBytes(24), pgLog: randomBytes(24) };
+  // A base64 control must hold '+' or '/', a base64url one '-' or '_': otherwise the two spellings are the same text
+  // and the hit is counted under the other form (that made this control fail about one run in three).
+  const spelled = (pattern: RegExp, encoding: 'base64' | 'base64url'): Buffer => {
+    for (;;) {
+      const bytes = randomBytes(24);
+      if (pattern.test(bytes.toString(encoding))) return bytes;
+    }
+  };
+  const controls: Controls = {
+    pgHex: randomBytes(24),
+    pgBase64: spelled(/[+/]/, 'base64'),
+    pgBase64url: spelled(/[-_]/, 'base64url'),
+    span: randomBytes(24),
+    redis: spelled(/[+/]/, 'base64'),
+    pgLog: randomBytes(24),
+  };
   const controlKey = `keybridge-secrecy-control:${randomBytes(4).toString('hex')}`;
   const sources: Record<string, string[]> = {};
   const hits: Record<string, Hit[]> = {};
