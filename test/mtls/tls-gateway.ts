@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { GraphQLResponse, freePort } from '@keybridge/testing';
+import { GraphQLResponse, freePort, stopProcess } from '@keybridge/testing';
 
 const ROOT = join(__dirname, '..', '..');
 const run = promisify(execFile);
@@ -62,12 +62,7 @@ export class TlsGateway {
   async stop(): Promise<void> {
     const child = this.child;
     this.child = undefined;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    await new Promise<void>((resolve) => {
-      child.once('exit', () => resolve());
-      child.kill('SIGTERM');
-      setTimeout(() => child.kill('SIGKILL'), 10_000).unref();
-    });
+    await stopProcess(child, 10_000);
   }
 }
 

@@ -1,7 +1,7 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { CollectedSpan, OtlpCollector } from './otlp-collector';
-import { adminDatabase, createKey, freePort, GatewayClient, vaultWithOwner } from '@keybridge/testing';
+import { adminDatabase, createKey, freePort, GatewayClient, httpOk, stopProcess, vaultWithOwner } from '@keybridge/testing';
 import { PrivateRedis, waitFor, workerEnv, Workers } from '../escrow/support';
 
 const ROOT = join(__dirname, '..', '..');
@@ -45,15 +45,12 @@ describe('traces', () => {
     });
     gateway.stdout?.on('data', (d: Buffer) => (output += d.toString()));
     gateway.stderr?.on('data', (d: Buffer) => (output += d.toString()));
-    await waitFor(`the private gateway (${output.slice(-500)})`, 60_000, async () => {
-      const ready = await fetch(`${gatewayUrl}/health/ready`).then((r) => r.ok, () => false);
-      return ready ? true : undefined;
-    });
+    await waitFor(`the private gateway (${output.slice(-500)})`, 60_000, async () => ((await httpOk(`${gatewayUrl}/health/ready`)) ? true : undefined));
     await workers.spawn();
   }, 120_000);
 
   afterAll(async () => {
-    gateway?.kill('SIGTERM');
+    await stopProcess(gateway);
     await workers?.stopAll();
     await redis?.stop();
     await collector.stop();

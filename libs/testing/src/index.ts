@@ -2,3 +2,4 @@ export * from './gateway-client';
 export * from './database';
 export * from './fixtures';
 export * from './ports';
+export * from './processes';
