@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Redis from 'ioredis';
-import { adminDatabase, adminToken, GatewayClient, requireEnv, vaultWithOwner } from '@keybridge/testing';
+import { adminDatabase, adminToken, requireEnv, vaultWithOwner } from '@keybridge/testing';
 import { createTransportKey, importKey, TransportKeyResult } from '../byok/byok-fixtures';
 import { filesIn, postgresDump, redisLogicalDump, redisRdb } from './dumps';
 import { httpReady, PrivateProcess, telemetryEnv } from './private-processes';

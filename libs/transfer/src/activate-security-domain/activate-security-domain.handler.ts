@@ -5,7 +5,7 @@ import { GlobalPermission, requireGlobal } from '@keybridge/auth';
 import { GeneratedKey, HSM_PORT, HsmImportError, HsmPort, samePublicKey } from '@keybridge/hsm';
 import { AuditMeta, AuditTrail } from '@keybridge/ledger';
 import { Clock } from '@keybridge/platform';
-import { domainKeyTarget } from '../security-domain/domain-key';
+import { assertCanHoldDomainKey, domainKeyTarget } from '../security-domain/domain-key';
 import { SecurityDomain, SecurityDomainRepository } from '../security-domain/security-domain.repository';
 import { SecurityDomainView, securityDomainView } from '../security-domain/security-domain.view';
 import { shareCommitment } from '../security-domain/share-commitment';
@@ -42,13 +42,9 @@ export class ActivateSecurityDomainHandler implements ICommandHandler<ActivateSe
       requireGlobal(caller, GlobalPermission.admin);
       const domain = await this.domains.findByName(input.domain);
       if (!domain) throw new TransferError(TransferErrorCode.SECURITY_DOMAIN_NOT_FOUND, `security domain ${input.domain} not found`, { field: 'domain' });
-      const pool = this.hsm.pools().find((p) => p.name === input.pool);
-      if (!pool) this.hsm.capabilities(input.pool); // POOL_NOT_FOUND
+      assertCanHoldDomainKey(this.hsm, input.pool);
       if ((await this.domains.pools(domain.id)).some((p) => p.pool === input.pool)) {
         throw new TransferError(TransferErrorCode.SECURITY_DOMAIN_ALREADY_ACTIVE, `security domain ${domain.name} is active on pool ${input.pool} already`, { field: 'pool' });
-      }
-      if (pool?.exportPolicy === 'refused' || !pool?.capabilities.rsaBits.includes(3072)) {
-        throw new TransferError(TransferErrorCode.TRANSFER_NOT_POSSIBLE, `pool ${input.pool} cannot hold a security domain key (an exportable RSA-3072 key)`);
       }
       const shares = checkShares(domain, input.shares);
       meta.details = { ...meta.details, custodians: shares.map((s) => s.index).join(',') };

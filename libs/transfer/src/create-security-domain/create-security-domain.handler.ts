@@ -7,7 +7,7 @@ import { invalidArgument } from '@keybridge/keys';
 import { AuditMeta, AuditTrail } from '@keybridge/ledger';
 import { Clock } from '@keybridge/platform';
 import { KeyObject } from 'node:crypto';
-import { domainKeyTarget } from '../security-domain/domain-key';
+import { assertCanHoldDomainKey, domainKeyTarget } from '../security-domain/domain-key';
 import { SecurityDomainRepository } from '../security-domain/security-domain.repository';
 import { securityDomainView } from '../security-domain/security-domain.view';
 import { SecurityOfficerUse } from '../security-domain/security-officer-use';
@@ -52,11 +52,7 @@ export class CreateSecurityDomainHandler implements ICommandHandler<CreateSecuri
       if (!Number.isInteger(input.quorum) || input.quorum < 2 || input.quorum > custodians.length) {
         throw invalidArgument(`quorum must be 2 to the number of custodians (${custodians.length})`, 'quorum');
       }
-      const pool = this.hsm.pools().find((p) => p.name === input.pool);
-      if (!pool) this.hsm.capabilities(input.pool); // POOL_NOT_FOUND
-      if (pool?.exportPolicy === 'refused' || !pool?.capabilities.rsaBits.includes(3072)) {
-        throw new TransferError(TransferErrorCode.TRANSFER_NOT_POSSIBLE, `pool ${input.pool} cannot hold a security domain key (an exportable RSA-3072 key)`);
-      }
+      assertCanHoldDomainKey(this.hsm, input.pool);
       if (await this.domains.findByName(input.name)) throw alreadyExists(input.name);
 
       const id = randomUUID();
