@@ -44,6 +44,7 @@ import {
   headerLine,
   LedgerEntry,
   LedgerExporter,
+  LedgerIntegrator,
   LedgerReader,
   LedgerTree,
   LedgerVerifier,
@@ -90,7 +91,8 @@ async function worker(): Promise<void> {
   const config = AppConfig.fromEnv(process.env, ['DATABASE_URL']);
   const db = new DataSource({ type: 'postgres', url: config.values.DATABASE_URL, poolSize: 4, applicationName: 'keybridge-ledger-bench' });
   await db.initialize();
-  const writer = new LedgerWriter(db, new SystemClock(), config);
+  const integrator = new LedgerIntegrator(db, config);
+  const writer = new LedgerWriter(db, new SystemClock(), config, integrator);
   const writers = num('LEDGER_WORKER_WRITERS', 32);
   const seconds = num('LEDGER_WORKER_SECONDS', 0);
   const count = num('LEDGER_WORKER_COUNT', 0);
@@ -137,6 +139,7 @@ async function worker(): Promise<void> {
   // Keep the Postgres backends alive a moment so the parent's CPU snapshot still sees them.
   const linger = num('LEDGER_WORKER_LINGER_MS', 0);
   if (linger > 0) await new Promise((r) => setTimeout(r, linger));
+  await integrator.stop();
   await db.destroy();
 }
 
@@ -287,16 +290,17 @@ async function verification(appDb: DataSource): Promise<Record<string, unknown>>
   if (!memory.ok) throw new Error(`synthetic chain does not verify: ${memory.reason}`);
 
   // offline: the same entries as export lines, parsed and verified (what `ledger verify` does after reading the file)
-  const lines = [headerLine(1, n, new Date()), ...chain.map(exportLine)];
+  const lines = [headerLine({ from: 1, to: n, pending: 0 }, new Date()), ...chain.map(exportLine)];
   t = performance.now();
   const offline = new ChainVerifier();
   for (const line of lines.slice(1)) offline.push(parseExportLine(line) as LedgerEntry);
   const offlineSeconds = (performance.now() - t) / 1000;
 
   const reader = new LedgerReader(appDb);
-  const verifier = new LedgerVerifier(reader, new CheckpointRepository(appDb));
+  const integrator = new LedgerIntegrator(appDb, AppConfig.fromEnv(process.env, ['DATABASE_URL']));
+  const verifier = new LedgerVerifier(reader, new CheckpointRepository(appDb), integrator);
   const server = await verifier.verify(undefined, undefined);
-  const exporter = new LedgerExporter(reader, new SystemClock());
+  const exporter = new LedgerExporter(reader, new SystemClock(), integrator);
   t = performance.now();
   let exported = 0;
   for await (const line of exporter.lines(await exporter.range(null, null))) exported += line.length > 0 ? 1 : 0;

@@ -28,7 +28,8 @@ import { cpus } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Client } from 'pg';
 import { loadPoolsFile, RawRewrapResult, runRawRewrapBaseline } from '@keybridge/hsm';
-import { adminToken, Gql, requireEnv } from './lib/fixtures';
+import { waitForIntegration } from '@keybridge/ledger';
+import { adminToken, Gql, requireEnv, rowsOf } from './lib/fixtures';
 import { processesOf, snapshot, usageBetween } from './lib/proc-cpu';
 
 interface Settings {
@@ -355,6 +356,7 @@ async function main(): Promise<void> {
            FROM escrow_records r JOIN vaults v ON v.id = r.vault_id WHERE v.name = $1`,
         [vault, version],
       );
+      await waitForIntegration(rowsOf(db));
       const ledger = await db.query<{ moved: string }>(
         `SELECT COALESCE(sum((details->>'moved')::bigint), 0) AS moved FROM ledger_entries WHERE operation = 'rewrapBatch' AND details->>'jobId' = $1`,
         [startRewrapJob.id],

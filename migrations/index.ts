@@ -6,6 +6,7 @@ import { Transfer1763920000000 } from './1763920000000-Transfer';
 import { ClientCertificates1763930000000 } from './1763930000000-ClientCertificates';
 import { Lifecycle1763940000000 } from './1763940000000-Lifecycle';
 import { TraceContext1763950000000 } from './1763950000000-TraceContext';
+import { LedgerQueue1764000000000 } from './1764000000000-LedgerQueue';
 
 /** Every migration, in order. Hand-written and reviewed; TypeORM never synchronizes. */
-export const migrations = [Foundation1763880000000, LedgerCheckpoints1763890000000, Byok1763900000000, Escrow1763910000000, Transfer1763920000000, ClientCertificates1763930000000, Lifecycle1763940000000, TraceContext1763950000000];
+export const migrations = [Foundation1763880000000, LedgerCheckpoints1763890000000, Byok1763900000000, Escrow1763910000000, Transfer1763920000000, ClientCertificates1763930000000, Lifecycle1763940000000, TraceContext1763950000000, LedgerQueue1764000000000];

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Client } from 'pg';
+import { waitForIntegration } from '@keybridge/ledger';
 
 /** Set-up calls of the bench (not measured): plain fetch against the gateway. */
 export class Gql {
@@ -106,13 +107,16 @@ export interface LedgerCount {
   total: number;
 }
 
+/** The chain's head once every entry committed so far is integrated into it. */
 export async function ledgerHead(db: Client): Promise<number> {
+  await waitForIntegration(rowsOf(db));
   const { rows } = await db.query<{ seq: string | null }>('SELECT max(seq) AS seq FROM ledger_entries');
   return Number(rows[0].seq ?? 0);
 }
 
 /** Ledger entries of one operation on the vault after `afterSeq`. */
 export async function ledgerCount(db: Client, vault: string, operation: string, afterSeq: number): Promise<LedgerCount> {
+  await waitForIntegration(rowsOf(db));
   const { rows } = await db.query<{ outcome: string; n: string }>(
     'SELECT outcome, count(*) AS n FROM ledger_entries WHERE seq > $1 AND vault = $2 AND operation = $3 GROUP BY outcome',
     [afterSeq, vault, operation],
@@ -124,4 +128,9 @@ export async function ledgerCount(db: Client, vault: string, operation: string, 
     count.total += n;
   }
   return count;
+}
+
+/** A pg client as the ledger library's Queryable (rows only). */
+export function rowsOf(db: Client): { query(sql: string, params?: unknown[]): Promise<unknown> } {
+  return { query: async (sql, params) => (await db.query(sql, params)).rows };
 }

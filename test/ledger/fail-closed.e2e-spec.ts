@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { loadPoolsFile, PoolConfig, readSecret } from '@keybridge/hsm';
-import { adminDatabase, createKey, GatewayClient, requireEnv, vaultWithOwner } from '@keybridge/testing';
+import { adminDatabase, createKey, GatewayClient, ledgerSettling, requireEnv, vaultWithOwner } from '@keybridge/testing';
 import { GatewayProcess, PrivatePostgres, waitFor } from './support/stack';
 
 const WRAP = 'mutation($k: KeyRefInput!, $v: String!) { wrapKey(key: $k, algorithm: "CKM_AES_KEY_WRAP_PAD", value: $v) { value } }';
@@ -41,13 +41,13 @@ describe('fail-closed: no HSM object and no result without a ledger entry', () =
     // The ledger refuses entries of this vault only, so concurrent suites are unaffected.
     await db.query(`CREATE FUNCTION ${fn}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
       IF NEW.vault = '${vault}' THEN RAISE EXCEPTION 'ledger unwritable (test)'; END IF; RETURN NEW; END $$`);
-    await db.query(`CREATE TRIGGER ${fn} BEFORE INSERT ON ledger_entries FOR EACH ROW EXECUTE FUNCTION ${fn}()`);
+    await db.query(`CREATE TRIGGER ${fn} BEFORE INSERT ON ledger_queue FOR EACH ROW EXECUTE FUNCTION ${fn}()`);
     try {
       const result = await call(owner, vault);
       expect(result.errors?.[0].extensions?.code).toBe('LEDGER_UNAVAILABLE');
       expect(result.data ?? null).toBeNull();
     } finally {
-      await db.query(`DROP TRIGGER ${fn} ON ledger_entries`);
+      await db.query(`DROP TRIGGER ${fn} ON ledger_queue`);
       await db.query(`DROP FUNCTION ${fn}()`);
     }
     // the key was generated in the HSM before the transaction failed, and destroyed again
@@ -125,7 +125,7 @@ describe('fail-closed: no HSM object and no result without a ledger entry', () =
       expect(failures.length).toBeGreaterThan(0);
       expect(gateway.alive).toBe(true);
 
-      const check = new Client({ connectionString: pg.adminUrl('keybridge') });
+      const check = ledgerSettling(new Client({ connectionString: pg.adminUrl('keybridge') }));
       await check.connect();
       try {
         const { rows } = await check.query<{ request_id: string; outcome: string; n: string }>(

@@ -55,13 +55,35 @@ describe('ledger', () => {
     await expect(db.query(sql)).rejects.toThrow(/append-only/);
   });
 
-  it('gives the application role INSERT and SELECT only', async () => {
-    const { rows } = await db.query<{ privilege_type: string }>(
-      `SELECT privilege_type FROM information_schema.role_table_grants WHERE grantee = 'keybridge_app' AND table_name = 'ledger_entries' ORDER BY 1`,
+  it.each([
+    ['UPDATE', 'UPDATE ledger_queue SET outcome = $$success$$'],
+    ['DELETE', 'DELETE FROM ledger_queue'],
+    ['TRUNCATE', 'TRUNCATE ledger_queue'],
+  ])('refuses %s of the ledger queue even for a superuser: entries leave it only into the chain', async (_op, sql) => {
+    await expect(db.query(sql)).rejects.toThrow(/ledger_queue: (UPDATE|DELETE|TRUNCATE) refused/);
+  });
+
+  it('lets the application role read the chain and queue entries, nothing more; only the integrator writes the chain', async () => {
+    const grants = async (table: string): Promise<string[]> =>
+      (
+        await db.query<{ privilege_type: string }>(
+          `SELECT privilege_type FROM information_schema.role_table_grants WHERE grantee = 'keybridge_app' AND table_name = $1 ORDER BY 1`,
+          [table],
+        )
+      ).rows.map((r) => r.privilege_type);
+    expect(await grants('ledger_entries')).toEqual(['SELECT']);
+    expect(await grants('ledger_queue')).toEqual(['INSERT', 'SELECT']);
+    const owners = await db.query<{ tablename: string; tableowner: string }>(
+      `SELECT tablename, tableowner FROM pg_tables WHERE tablename IN ('ledger_entries', 'ledger_queue') ORDER BY 1`,
     );
-    expect(rows.map((r) => r.privilege_type)).toEqual(['INSERT', 'SELECT']);
-    const owner_ = await db.query<{ tableowner: string }>(`SELECT tableowner FROM pg_tables WHERE tablename = 'ledger_entries'`);
-    expect(owner_.rows[0].tableowner).toBe('keybridge_ledger_owner');
+    expect(owners.rows).toEqual([
+      { tablename: 'ledger_entries', tableowner: 'keybridge_ledger_owner' },
+      { tablename: 'ledger_queue', tableowner: 'keybridge_ledger_owner' },
+    ]);
+    const integrate = await db.query<{ prosecdef: boolean; owner: string }>(
+      `SELECT p.prosecdef, r.rolname AS owner FROM pg_proc p JOIN pg_roles r ON r.oid = p.proowner WHERE p.proname = 'ledger_integrate'`,
+    );
+    expect(integrate.rows).toEqual([{ prosecdef: true, owner: 'keybridge_ledger_owner' }]);
   });
 
   it('fails closed: when the ledger refuses the entry, the caller gets LEDGER_UNAVAILABLE and no result', async () => {
@@ -71,7 +93,7 @@ describe('ledger', () => {
     // Makes the ledger unwritable for this vault only, so concurrent test files are unaffected.
     await db.query(`CREATE FUNCTION ${fn}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
       IF NEW.vault = '${blocked.vault}' THEN RAISE EXCEPTION 'ledger unwritable (test)'; END IF; RETURN NEW; END $$`);
-    await db.query(`CREATE TRIGGER ${fn} BEFORE INSERT ON ledger_entries FOR EACH ROW EXECUTE FUNCTION ${fn}()`);
+    await db.query(`CREATE TRIGGER ${fn} BEFORE INSERT ON ledger_queue FOR EACH ROW EXECUTE FUNCTION ${fn}()`);
     try {
       const result = await blocked.owner.request<{ wrapKey: { value: string } }>(WRAP, {
         k: { vault: blocked.vault, name: 'aes' },
@@ -88,7 +110,7 @@ describe('ledger', () => {
       const keys = await db.query(`SELECT k.name FROM keys k JOIN vaults v ON v.id = k.vault_id WHERE v.name = $1 ORDER BY 1`, [blocked.vault]);
       expect(keys.rows.map((r: { name: string }) => r.name)).toEqual(['aes']);
     } finally {
-      await db.query(`DROP TRIGGER ${fn} ON ledger_entries`);
+      await db.query(`DROP TRIGGER ${fn} ON ledger_queue`);
       await db.query(`DROP FUNCTION ${fn}()`);
     }
     // and works again once the ledger accepts entries

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { canonicalEntry, chainHash, LedgerEntry, parseExportLine } from '@keybridge/ledger';
-import { GatewayClient } from '@keybridge/testing';
+import { GatewayClient, ledgerSettling } from '@keybridge/testing';
 import { CLI, GatewayProcess, prepareDatabase, run, ThrowAwayDatabase } from './support/stack';
 
 const WRAP = 'mutation($k: KeyRefInput!, $v: String!) { wrapKey(key: $k, algorithm: "CKM_AES_KEY_WRAP_PAD", value: $v) { value } }';
@@ -58,7 +58,7 @@ describe('tamper evidence', () => {
     const response = await fetch(`${gateway.url}/ledger/export`, { headers: { authorization: `Bearer ${token}` } });
     expect(response.status).toBe(200);
     exported = (await response.text()).trim().split('\n');
-    superuser = new Client({ connectionString: db.adminUrl });
+    superuser = ledgerSettling(new Client({ connectionString: db.adminUrl }));
     await superuser.connect();
   }, 120_000);
 

@@ -30,6 +30,7 @@ export interface KeyEvent {
   keyName: string | null;
   keyVersion: number | null;
   data: Record<string, string | number | boolean | null>;
-  ledgerSeq: number;
+  /** Seq of the event's ledger entry; null until the integrator has put it into the chain. */
+  ledgerSeq: number | null;
   createdAt: Date;
 }

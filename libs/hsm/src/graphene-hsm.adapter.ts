@@ -1,4 +1,5 @@
 import { Span, SpanStatusCode, trace } from '@opentelemetry/api';
+import { OverloadError } from '@keybridge/platform';
 import { METRICS, metricsEnabled, noteOperationPool, observableGauge, observeBatch, recordHsmCall, secondsSince } from '@keybridge/telemetry';
 import * as pkcs11js from 'pkcs11js';
 import { capabilitiesForVendor } from './capabilities/vendor-capabilities';
@@ -92,7 +93,7 @@ export class GrapheneHsmAdapter implements HsmPort {
         for (const [index, config] of group.entries()) {
           const spec = { path: config.module, libraryParameters: config.libraryParameters, environment: config.environment };
           const { module, slots } = await registry.acquire(spec, index === 0 ? labels : [config.tokenLabel]);
-          const sessions = new SessionPool(module.lib, slots.get(config.tokenLabel) as Buffer, config.sessions, config.name);
+          const sessions = new SessionPool(module.lib, slots.get(config.tokenLabel) as Buffer, config.sessions, config.name, config.acquireTimeoutMs);
           try {
             sessions.open(readSecret(config.pin, `pool ${config.name} PIN`));
           } catch (error) {
@@ -653,10 +654,11 @@ export class GrapheneHsmAdapter implements HsmPort {
             outcome = 'recovered';
             return recovered;
           }
-          throw toHsmError(error, { pool, operation, capabilities: rt.caps });
+          // waiting for a session ran out: overload (UNAVAILABLE), not an HSM failure
+          throw error instanceof OverloadError ? error : toHsmError(error, { pool, operation, capabilities: rt.caps });
         }
       } catch (error) {
-        const mapped = error instanceof HsmError ? error : new HsmError(HsmErrorCode.HSM_ERROR, `pool ${pool}: ${operation} failed`, { pool });
+        const mapped = error instanceof HsmError || error instanceof OverloadError ? error : new HsmError(HsmErrorCode.HSM_ERROR, `pool ${pool}: ${operation} failed`, { pool });
         span.setAttribute('hsm.outcome', String(mapped.details.ckr ?? mapped.code));
         span.setStatus({ code: SpanStatusCode.ERROR, message: mapped.code });
         outcome = mapped.code;

@@ -20,6 +20,8 @@ const poolSchema = z
     /** Set in process.env before the module is loaded (e.g. SOFTHSM2_CONF). */
     environment: z.record(z.string(), z.string()).default({}),
     sessions: z.number().int().min(1).max(256).default(8),
+    /** Longest wait for a free session; beyond it the caller gets UNAVAILABLE (overload) instead of queueing on. */
+    acquireTimeoutMs: z.number().int().min(10).max(600_000).default(2000),
     /**
      * For modules that do not enforce CKA_WRAP_WITH_TRUSTED (NSS softokn): allow exportable keys anyway, knowing any
      * PIN holder of the token could read them out. Without it such pools refuse exportable keys.

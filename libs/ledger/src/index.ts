@@ -4,6 +4,8 @@ export * from './ledger.errors';
 export * from './ledger.module';
 export * from './ledger-audit.module';
 export * from './append/ledger-writer';
+export * from './integrate/ledger-integrator';
+export * from './integrate/wait-for-integration';
 export * from './read/ledger-reader';
 export * from './read/audit-filter';
 export * from './read/entry-page';

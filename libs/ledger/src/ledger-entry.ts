@@ -22,7 +22,7 @@ export interface LedgerEntry extends LedgerEntryInput {
   entryHash: Buffer;
 }
 
+/** Where an entry waits for the integrator; `ledger_entries.queue_id` finds it once it is in the chain. */
 export interface LedgerReceipt {
-  seq: number;
-  entryHash: string;
+  queueId: number;
 }

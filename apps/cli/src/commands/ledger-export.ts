@@ -1,7 +1,7 @@
 import { createWriteStream, writeFileSync, WriteStream } from 'node:fs';
 import { userInfo } from 'node:os';
 import { once } from 'node:events';
-import { CheckpointRepository, checkpointDocument, LedgerExporter, LedgerReader, LedgerWriter } from '@keybridge/ledger';
+import { CheckpointRepository, checkpointDocument, LedgerExporter, LedgerIntegrator, LedgerReader, LedgerWriter } from '@keybridge/ledger';
 import { AppConfig, SystemClock } from '@keybridge/platform';
 import { DataSource } from 'typeorm';
 
@@ -26,10 +26,11 @@ export async function ledgerExport(options: LedgerExportOptions): Promise<number
   const config = AppConfig.fromEnv(process.env, ['DATABASE_URL']);
   const db = new DataSource({ type: 'postgres', url: config.values.DATABASE_URL, applicationName: 'keybridge-cli' });
   await db.initialize();
+  const integrator = new LedgerIntegrator(db, config);
   try {
     const clock = new SystemClock();
     const reader = new LedgerReader(db);
-    const exporter = new LedgerExporter(reader, clock);
+    const exporter = new LedgerExporter(reader, clock, integrator);
     const checkpoints = new CheckpointRepository(db);
     // The checkpoint is read before the range so that the export always reaches it.
     const checkpoint = options.checkpointOut || options.publicKeyOut ? await checkpoints.latest() : undefined;
@@ -37,7 +38,7 @@ export async function ledgerExport(options: LedgerExportOptions): Promise<number
       console.error('ledger export: no checkpoint has been signed yet');
       return 1;
     }
-    await new LedgerWriter(db, clock, config).append({
+    await new LedgerWriter(db, clock, config, integrator).append({
       principalId: null,
       vault: null,
       keyName: null,
@@ -72,6 +73,7 @@ export async function ledgerExport(options: LedgerExportOptions): Promise<number
     );
     return 0;
   } finally {
+    await integrator.stop();
     await db.destroy();
   }
 }

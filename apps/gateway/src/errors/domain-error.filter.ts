@@ -1,7 +1,7 @@
 import { ArgumentsHost, Catch, Logger } from '@nestjs/common';
 import { GqlExceptionFilter } from '@nestjs/graphql';
 import { trace } from '@opentelemetry/api';
-import { DomainError } from '@keybridge/platform';
+import { asOverload, DomainError } from '@keybridge/platform';
 import { GraphQLError } from 'graphql';
 import { DomainErrorCode, graphqlErrorCode } from './graphql-error-code';
 
@@ -13,8 +13,10 @@ import { DomainErrorCode, graphqlErrorCode } from './graphql-error-code';
 export class DomainErrorFilter implements GqlExceptionFilter {
   private readonly logger = new Logger('GraphQL');
 
-  catch(exception: unknown, _host: ArgumentsHost): GraphQLError {
-    if (exception instanceof GraphQLError) return exception;
+  catch(thrown: unknown, _host: ArgumentsHost): GraphQLError {
+    if (thrown instanceof GraphQLError) return thrown;
+    // a pool timeout outside an audited operation (e.g. authentication) is overload too
+    const exception = asOverload(thrown) ?? thrown;
     if (exception instanceof DomainError) {
       const field = exception.details.field;
       return new GraphQLError(exception.message, {

@@ -7,9 +7,9 @@ import { LedgerErrorCode } from '@keybridge/ledger';
 import { TransferErrorCode } from '@keybridge/transfer';
 import { EventsErrorCode } from '@keybridge/events';
 import { LifecycleErrorCode } from '@keybridge/lifecycle';
-import { assertUnreachable } from '@keybridge/platform';
+import { assertUnreachable, OverloadErrorCode } from '@keybridge/platform';
 
-export type DomainErrorCode = AuthErrorCode | HsmErrorCode | KeyErrorCode | LedgerErrorCode | ByokErrorCode | EscrowErrorCode | TransferErrorCode | EventsErrorCode | LifecycleErrorCode;
+export type DomainErrorCode = OverloadErrorCode | AuthErrorCode | HsmErrorCode | KeyErrorCode | LedgerErrorCode | ByokErrorCode | EscrowErrorCode | TransferErrorCode | EventsErrorCode | LifecycleErrorCode;
 
 /** Every library's error codes, mapped once to GraphQL `extensions.code`; an unmapped code does not compile. */
 export function graphqlErrorCode(code: DomainErrorCode): string {
@@ -37,6 +37,7 @@ export function graphqlErrorCode(code: DomainErrorCode): string {
     case HsmErrorCode.POOL_NOT_FOUND:
     case HsmErrorCode.SECURITY_OFFICER_REQUIRED:
     case HsmErrorCode.EXPORT_REFUSED:
+    case OverloadErrorCode.UNAVAILABLE:
     case LedgerErrorCode.LEDGER_UNAVAILABLE:
     case LedgerErrorCode.CHECKPOINT_NOT_FOUND:
     case LedgerErrorCode.LEDGER_ENTRY_NOT_FOUND:

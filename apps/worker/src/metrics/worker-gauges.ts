@@ -15,6 +15,8 @@ const REFRESH_MS = 5000;
 const QUEUE_STATES = ['waiting', 'active', 'delayed', 'prioritized', 'waiting-children', 'failed'] as const;
 
 interface Snapshot {
+  queuedEntries: number;
+  queueAgeSeconds: number;
   checkpointLag: number;
   checkpointAgeSeconds: number | undefined;
   queues: Array<{ queue: string; counts: Record<string, number> }>;
@@ -22,7 +24,7 @@ interface Snapshot {
 }
 
 /**
- * The worker's gauges of shared state — checkpoint lag, queue depth, job progress. Every worker reports the same
+ * The worker's gauges of shared state — ledger entries awaiting integration, checkpoint lag, queue depth, job progress. Every worker reports the same
  * values (they read the same Postgres and Redis), so dashboards take max() over instances. Registered only when a
  * metrics exporter is configured; otherwise nothing is ever read.
  */
@@ -44,6 +46,8 @@ export class WorkerGauges implements OnApplicationBootstrap, OnApplicationShutdo
 
   onApplicationBootstrap(): void {
     if (!metricsEnabled()) return;
+    const queued = observableGauge(METRICS.ledgerQueueEntries);
+    const queueAge = observableGauge(METRICS.ledgerQueueAge);
     const lag = observableGauge(METRICS.ledgerCheckpointLag);
     const age = observableGauge(METRICS.ledgerCheckpointAge);
     const queueJobs = observableGauge(METRICS.queueJobs);
@@ -51,9 +55,11 @@ export class WorkerGauges implements OnApplicationBootstrap, OnApplicationShutdo
     const rewrapRecords = observableGauge(METRICS.rewrapRecords);
     const migrationJobs = observableGauge(METRICS.migrationJobs);
     const migrationItems = observableGauge(METRICS.migrationItems);
-    this.stop = observeBatch([lag, age, queueJobs, rewrapJobs, rewrapRecords, migrationJobs, migrationItems], async (result) => {
+    this.stop = observeBatch([queued, queueAge, lag, age, queueJobs, rewrapJobs, rewrapRecords, migrationJobs, migrationItems], async (result) => {
       const s = await this.snapshot();
       if (!s) return;
+      result.observe(queued, s.queuedEntries);
+      result.observe(queueAge, s.queueAgeSeconds);
       result.observe(lag, s.checkpointLag);
       if (s.checkpointAgeSeconds !== undefined) result.observe(age, s.checkpointAgeSeconds);
       for (const { queue, counts } of s.queues) for (const state of QUEUE_STATES) result.observe(queueJobs, counts[state] ?? 0, { queue, state });
@@ -84,14 +90,18 @@ export class WorkerGauges implements OnApplicationBootstrap, OnApplicationShutdo
   }
 
   private async read(): Promise<Snapshot> {
+    const pending = await this.reader.pending();
     const head = await this.reader.headSeq();
     const latest = await this.checkpoints.latest();
     const queues = await Promise.all(
       [this.rewrapQueue, this.migrationQueue, this.webhookQueue].map(async (q) => ({ queue: q.name, counts: await q.getJobCounts(...QUEUE_STATES) })),
     );
+    const now = this.clock.now().getTime();
     return {
+      queuedEntries: pending.entries,
+      queueAgeSeconds: pending.oldestQueuedAt ? Math.max(0, (now - pending.oldestQueuedAt.getTime()) / 1000) : 0,
       checkpointLag: Math.max(0, head - (latest?.treeSize ?? 0)),
-      checkpointAgeSeconds: latest ? Math.max(0, (this.clock.now().getTime() - latest.signedAt.getTime()) / 1000) : undefined,
+      checkpointAgeSeconds: latest ? Math.max(0, (now - latest.signedAt.getTime()) / 1000) : undefined,
       queues,
       jobs: await this.jobs.progress(),
     };

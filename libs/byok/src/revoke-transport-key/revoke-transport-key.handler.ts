@@ -20,13 +20,15 @@ export class RevokeTransportKeyHandler implements ICommandHandler<RevokeTranspor
 
   execute({ caller, vault: vaultName, kid }: RevokeTransportKeyCommand): Promise<TransportKeyView> {
     const meta: AuditMeta = { ctx: caller, operation: 'revokeTransportKey', vault: vaultName, details: { transportKid: kid.slice(0, 200) } };
-    return this.audit.runInTransaction(meta, async (manager) => {
+    return this.audit.runCommitting(meta, async (commit) => {
       const vault = await this.access.authorize(caller.principal, vaultName, Permission.manageTransportKeys);
-      const key = await this.finder.find(vault, kid, manager, true);
-      const now = this.clock.now();
-      await this.transportKeys.revoke(manager, key.id, now);
-      const revoked = await this.finder.find(vault, kid, manager);
-      return transportKeyView(revoked, await this.finder.attestationKeyOf(revoked, manager), now);
+      return commit(async (manager) => {
+        const key = await this.finder.find(vault, kid, manager, true);
+        const now = this.clock.now();
+        await this.transportKeys.revoke(manager, key.id, now);
+        const revoked = await this.finder.find(vault, kid, manager);
+        return transportKeyView(revoked, await this.finder.attestationKeyOf(revoked, manager), now);
+      });
     });
   }
 }

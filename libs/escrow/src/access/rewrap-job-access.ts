@@ -17,8 +17,9 @@ export class RewrapJobAccess {
     private readonly jobs: RewrapJobRepository,
   ) {}
 
-  async open(caller: Caller, id: string, meta: AuditMeta, manager?: EntityManager): Promise<RewrapJob> {
-    const job = UUID.test(id) ? await this.jobs.find(id.toLowerCase(), manager, manager !== undefined) : undefined;
+  /** The job if the caller may manage it. Outside any transaction (it checks grants): state changes then `lock` it. */
+  async open(caller: Caller, id: string, meta: AuditMeta): Promise<RewrapJob> {
+    const job = UUID.test(id) ? await this.jobs.find(id.toLowerCase()) : undefined;
     if (!job) throw jobNotFound();
     meta.vault = job.source.vault;
     meta.keyName = job.source.key;
@@ -28,6 +29,13 @@ export class RewrapJobAccess {
       if (error instanceof KeyError && error.code === KeyErrorCode.VAULT_NOT_FOUND) throw jobNotFound().asDenial();
       throw error;
     }
+    return job;
+  }
+
+  /** The opened job's current state, locked until the transaction ends. */
+  async lock(manager: EntityManager, opened: RewrapJob): Promise<RewrapJob> {
+    const job = await this.jobs.find(opened.id, manager, true);
+    if (!job) throw jobNotFound();
     return job;
   }
 }

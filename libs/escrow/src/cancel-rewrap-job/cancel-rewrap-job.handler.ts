@@ -17,12 +17,15 @@ export class CancelRewrapJobHandler implements ICommandHandler<CancelRewrapJobCo
 
   execute({ caller, id }: CancelRewrapJobCommand): Promise<RewrapJob> {
     const meta: AuditMeta = { ctx: caller, operation: 'cancelRewrapJob', vault: null, details: { jobId: id } };
-    return this.audit.runInTransaction(meta, async (manager) => {
-      const job = await this.access.open(caller, id, meta, manager);
-      const done = finished(job);
-      if (done) throw done;
-      await this.jobs.releaseAll(manager, job.id);
-      return this.jobs.setStatus(manager, job.id, 'cancelled', { finished: true });
+    return this.audit.runCommitting(meta, async (commit) => {
+      const opened = await this.access.open(caller, id, meta);
+      return commit(async (manager) => {
+        const job = await this.access.lock(manager, opened);
+        const done = finished(job);
+        if (done) throw done;
+        await this.jobs.releaseAll(manager, job.id);
+        return this.jobs.setStatus(manager, job.id, 'cancelled', { finished: true });
+      });
     });
   }
 }

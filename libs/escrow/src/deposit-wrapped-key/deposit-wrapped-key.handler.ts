@@ -33,7 +33,8 @@ export class DepositWrappedKeyHandler implements ICommandHandler<DepositWrappedK
       params: { algorithm },
       details: { recordId: id },
     };
-    return this.audit.runInTransaction(meta, async (manager) => {
+    // Every check and read happens before the transaction: inside it, the deposit holds one connection only.
+    return this.audit.runCommitting(meta, async (commit) => {
       const checkedOwner = checkOwner(owner);
       const checkedLabels = checkLabels(labels);
       const now = this.clock.now();
@@ -42,7 +43,7 @@ export class DepositWrappedKeyHandler implements ICommandHandler<DepositWrappedK
       const alg = parseEscrowAlgorithm(algorithm, key.spec);
       const bytes = binaryInput(wrapped, 'wrapped');
       checkWrappedLength(alg, bytes, key.spec.kty === 'RSA' ? key.spec.bits / 8 : 0);
-      return this.records.insert(manager, {
+      return commit((manager) => this.records.insert(manager, {
         id,
         vaultId: key.vaultId,
         keyId: key.id,
@@ -56,7 +57,7 @@ export class DepositWrappedKeyHandler implements ICommandHandler<DepositWrappedK
         createdBy: caller.principal.id,
         expiresAt: checkedExpiry,
         now,
-      });
+      }));
     });
   }
 }

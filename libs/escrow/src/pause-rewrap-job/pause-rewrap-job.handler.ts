@@ -17,11 +17,14 @@ export class PauseRewrapJobHandler implements ICommandHandler<PauseRewrapJobComm
 
   execute({ caller, id }: PauseRewrapJobCommand): Promise<RewrapJob> {
     const meta: AuditMeta = { ctx: caller, operation: 'pauseRewrapJob', vault: null, details: { jobId: id } };
-    return this.audit.runInTransaction(meta, async (manager) => {
-      const job = await this.access.open(caller, id, meta, manager);
-      if (job.status !== 'running') throw finished(job) ?? stateConflict(job, 'pause');
-      await this.jobs.releaseAll(manager, job.id);
-      return this.jobs.setStatus(manager, job.id, 'paused');
+    return this.audit.runCommitting(meta, async (commit) => {
+      const opened = await this.access.open(caller, id, meta);
+      return commit(async (manager) => {
+        const job = await this.access.lock(manager, opened);
+        if (job.status !== 'running') throw finished(job) ?? stateConflict(job, 'pause');
+        await this.jobs.releaseAll(manager, job.id);
+        return this.jobs.setStatus(manager, job.id, 'paused');
+      });
     });
   }
 }

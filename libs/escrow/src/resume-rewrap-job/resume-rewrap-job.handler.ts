@@ -25,12 +25,17 @@ export class ResumeRewrapJobHandler implements ICommandHandler<ResumeRewrapJobCo
 
   async execute({ caller, id }: ResumeRewrapJobCommand): Promise<RewrapJob> {
     const meta: AuditMeta = { ctx: caller, operation: 'resumeRewrapJob', vault: null, details: { jobId: id } };
-    const job = await this.audit.runInTransaction(meta, async (manager) => {
-      const current = await this.access.open(caller, id, meta, manager);
-      if (current.status !== 'paused' && current.status !== 'failed') throw finished(current) ?? stateConflict(current, 'resume');
-      const { source, target } = current;
+    const job = await this.audit.runCommitting(meta, async (commit) => {
+      const opened = await this.access.open(caller, id, meta);
+      if (opened.status !== 'paused' && opened.status !== 'failed') throw finished(opened) ?? stateConflict(opened, 'resume');
+      // source and target never change: their keys are checked before the transaction
+      const { source, target } = opened;
       await this.keys.open(caller, source, { vault: target.vault, key: target.key, version: String(target.version), keyId: target.keyId });
-      return this.jobs.setStatus(manager, current.id, 'running', { kick: true });
+      return commit(async (manager) => {
+        const current = await this.access.lock(manager, opened);
+        if (current.status !== 'paused' && current.status !== 'failed') throw finished(current) ?? stateConflict(current, 'resume');
+        return this.jobs.setStatus(manager, current.id, 'running', { kick: true });
+      });
     });
     await kickQuietly(this.queue, this.logger, job.id, job.kickGeneration, job.slots);
     return job;

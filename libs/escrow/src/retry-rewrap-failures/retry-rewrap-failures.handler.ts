@@ -26,15 +26,18 @@ export class RetryRewrapFailuresHandler implements ICommandHandler<RetryRewrapFa
 
   async execute({ caller, id }: RetryRewrapFailuresCommand): Promise<RewrapJob> {
     const meta: AuditMeta = { ctx: caller, operation: 'retryRewrapFailures', vault: null, details: { jobId: id } };
-    const { job, retried } = await this.audit.runInTransaction(meta, async (manager) => {
-      const current = await this.access.open(caller, id, meta, manager);
-      if (current.status === 'cancelled') throw stateConflict(current, 'retry');
-      const count = await this.jobs.addRetryRange(manager, current);
-      meta.details = { jobId: current.id, retried: count };
-      if (count > 0 && (current.status === 'completed' || current.status === 'running')) {
-        return { job: await this.jobs.setStatus(manager, current.id, 'running', { kick: true }), retried: count };
-      }
-      return { job: (await this.jobs.find(current.id, manager)) as RewrapJob, retried: count };
+    const { job, retried } = await this.audit.runCommitting(meta, async (commit) => {
+      const opened = await this.access.open(caller, id, meta);
+      return commit(async (manager) => {
+        const current = await this.access.lock(manager, opened);
+        if (current.status === 'cancelled') throw stateConflict(current, 'retry');
+        const count = await this.jobs.addRetryRange(manager, current);
+        meta.details = { jobId: current.id, retried: count };
+        if (count > 0 && (current.status === 'completed' || current.status === 'running')) {
+          return { job: await this.jobs.setStatus(manager, current.id, 'running', { kick: true }), retried: count };
+        }
+        return { job: (await this.jobs.find(current.id, manager)) as RewrapJob, retried: count };
+      });
     });
     if (retried > 0 && job.status === 'running') await kickQuietly(this.queue, this.logger, job.id, job.kickGeneration, job.slots);
     return job;

@@ -19,14 +19,16 @@ export class SetEscrowLifetimeHandler implements ICommandHandler<SetEscrowLifeti
 
   execute({ caller, vault: vaultName, key: name, seconds }: SetEscrowLifetimeCommand): Promise<number | null> {
     const meta = { ctx: caller, operation: 'setEscrowLifetime', vault: vaultName, keyName: name.slice(0, 128), details: { seconds } };
-    return this.audit.runInTransaction(meta, async (manager) => {
+    return this.audit.runCommitting(meta, async (commit) => {
       const vault = await this.access.authorize(caller.principal, vaultName, Permission.update);
       const key = await this.locator.key(vault, name);
       if (seconds !== null && (!Number.isInteger(seconds) || seconds < 1 || seconds > MAX_SECONDS)) {
         throw invalidArgument(`seconds must be 1 to ${MAX_SECONDS}, or null for no default lifetime`, 'seconds');
       }
-      await this.records.setDefaultLifetime(manager, key.id, seconds);
-      return seconds;
+      return commit(async (manager) => {
+        await this.records.setDefaultLifetime(manager, key.id, seconds);
+        return seconds;
+      });
     });
   }
 }

@@ -10,9 +10,14 @@ interface EventRow {
   key_name: string | null;
   key_version: number | null;
   data: KeyEvent['data'];
-  ledger_seq: string;
+  /** Null until the event's ledger entry is integrated into the chain (normally well under a second). */
+  ledger_seq: string | null;
   created_at: Date;
 }
+
+/** An event's columns with the seq of its ledger entry, found through the entry's queue id once integrated. */
+const EVENT = `k.id, k.kind, k.vault, k.key_name, k.key_version, k.data, k.created_at, coalesce(k.ledger_seq, le.seq) AS ledger_seq
+  FROM key_events k LEFT JOIN ledger_entries le ON le.queue_id = k.ledger_queue_id`;
 
 export const toEvent = (r: EventRow): KeyEvent => ({
   id: Number(r.id),
@@ -21,7 +26,7 @@ export const toEvent = (r: EventRow): KeyEvent => ({
   keyName: r.key_name,
   keyVersion: r.key_version,
   data: r.data,
-  ledgerSeq: Number(r.ledger_seq),
+  ledgerSeq: r.ledger_seq === null ? null : Number(r.ledger_seq),
   createdAt: r.created_at,
 });
 
@@ -30,17 +35,17 @@ export class KeyEventRepository {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
 
   /** Undefined when an event with this dedupe key exists already. */
-  async insert(manager: EntityManager, e: KeyEventInput, ledgerSeq: number, now: Date): Promise<KeyEvent | undefined> {
+  async insert(manager: EntityManager, e: KeyEventInput, now: Date): Promise<KeyEvent | undefined> {
     const rows = (await manager.query(
-      `INSERT INTO key_events (kind, vault, key_name, key_version, dedupe_key, data, ledger_seq, created_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (dedupe_key) DO NOTHING RETURNING *`,
-      [e.kind, e.vault, e.keyName, e.keyVersion, e.dedupeKey, JSON.stringify(e.data), ledgerSeq, now],
+      `INSERT INTO key_events (kind, vault, key_name, key_version, dedupe_key, data, created_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (dedupe_key) DO NOTHING RETURNING *`,
+      [e.kind, e.vault, e.keyName, e.keyVersion, e.dedupeKey, JSON.stringify(e.data), now],
     )) as EventRow[];
     return rows[0] && toEvent(rows[0]);
   }
 
-  async setLedgerSeq(manager: EntityManager, id: number, seq: number): Promise<void> {
-    await manager.query('UPDATE key_events SET ledger_seq = $2 WHERE id = $1', [id, seq]);
+  async setLedgerQueueId(manager: EntityManager, id: number, queueId: number): Promise<void> {
+    await manager.query('UPDATE key_events SET ledger_queue_id = $2 WHERE id = $1', [id, queueId]);
   }
 
   async lastId(): Promise<number> {
@@ -56,8 +61,8 @@ export class KeyEventRepository {
   /** Newest first, optionally only of some vaults (null: every vault, for admins and auditors). */
   async page(vaults: string[] | null, kinds: string[] | null, afterId: number | null, limit: number): Promise<KeyEvent[]> {
     const rows = (await this.db.query(
-      `SELECT * FROM key_events WHERE ($1::text[] IS NULL OR vault = ANY($1)) AND ($2::text[] IS NULL OR kind = ANY($2))
-          AND ($3::bigint IS NULL OR id > $3) ORDER BY id LIMIT $4`,
+      `SELECT ${EVENT} WHERE ($1::text[] IS NULL OR k.vault = ANY($1)) AND ($2::text[] IS NULL OR k.kind = ANY($2))
+          AND ($3::bigint IS NULL OR k.id > $3) ORDER BY k.id LIMIT $4`,
       [vaults, kinds, afterId, limit],
     )) as EventRow[];
     return rows.map(toEvent);

@@ -147,13 +147,18 @@ export class WebhookRepository {
 
   async delivery(id: string): Promise<(WebhookDelivery & { event: KeyEvent }) | undefined> {
     const rows = (await this.db.query(
-      `SELECT d.*, w.name AS endpoint_name, e.kind AS event_kind, row_to_json(e) AS event
-         FROM webhook_deliveries d JOIN webhook_endpoints w ON w.id = d.endpoint_id JOIN key_events e ON e.id = d.event_id WHERE d.id = $1`,
+      `SELECT d.*, w.name AS endpoint_name, e.kind AS event_kind, row_to_json(e) AS event, coalesce(e.ledger_seq, le.seq) AS event_ledger_seq
+         FROM webhook_deliveries d JOIN webhook_endpoints w ON w.id = d.endpoint_id JOIN key_events e ON e.id = d.event_id
+         LEFT JOIN ledger_entries le ON le.queue_id = e.ledger_queue_id
+        WHERE d.id = $1`,
       [id],
-    )) as Array<DeliveryRow & { event: Parameters<typeof toEvent>[0] & { created_at: string } }>;
+    )) as Array<DeliveryRow & { event: Parameters<typeof toEvent>[0] & { created_at: string }; event_ledger_seq: string | null }>;
     const row = rows[0];
     if (!row) return undefined;
-    return { ...toDelivery(row), event: toEvent({ ...row.event, created_at: new Date(row.event.created_at) }) };
+    return {
+      ...toDelivery(row),
+      event: toEvent({ ...row.event, ledger_seq: row.event_ledger_seq, created_at: new Date(row.event.created_at) }),
+    };
   }
 
   /** Records one attempt; a final state is set only while the delivery is still pending. */

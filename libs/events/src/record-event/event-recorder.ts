@@ -24,7 +24,7 @@ export class EventRecorder {
   /** The event, or undefined when it had been emitted already. */
   async record(manager: EntityManager, input: KeyEventInput): Promise<KeyEvent | undefined> {
     const now = this.clock.now();
-    const inserted = await this.events.insert(manager, input, 0, now);
+    const inserted = await this.events.insert(manager, input, now);
     if (!inserted) return undefined;
     const [receipt] = await this.ledger.appendWithin(manager, [
       {
@@ -41,8 +41,8 @@ export class EventRecorder {
         details: { eventId: inserted.id, ...input.data },
       },
     ]);
-    await this.events.setLedgerSeq(manager, inserted.id, receipt.seq);
-    const event = { ...inserted, ledgerSeq: receipt.seq };
+    await this.events.setLedgerQueueId(manager, inserted.id, receipt.queueId);
+    const event = { ...inserted, ledgerSeq: null };
     await this.webhooks.createDeliveries(manager, event, now);
     return event;
   }

@@ -1,3 +1,4 @@
+import { OverloadError } from '@keybridge/platform';
 import * as pkcs11js from 'pkcs11js';
 import { HsmError, HsmErrorCode } from '../hsm.errors';
 import { ckrName } from './ckr';
@@ -13,7 +14,7 @@ const SESSION_FLAGS = pkcs11js.CKF_SERIAL_SESSION | pkcs11js.CKF_RW_SESSION;
  */
 export class SessionPool {
   private readonly idle: Buffer[] = [];
-  private readonly waiters: Array<{ resolve: (session: Buffer) => void; reject: (error: Error) => void }> = [];
+  private readonly waiters: Waiter[] = [];
   private busy = 0;
   private closing = false;
   private drained: (() => void) | undefined;
@@ -24,6 +25,7 @@ export class SessionPool {
     private readonly slot: Buffer,
     private readonly size: number,
     private readonly pool: string,
+    private readonly acquireTimeoutMs = 2000,
   ) {}
 
   /** Sessions running an operation (all of them while `exclusive` holds the pool). */
@@ -83,7 +85,8 @@ export class SessionPool {
     await previous;
     const held: Buffer[] = [];
     try {
-      for (let i = 0; i < this.size; i++) held.push(await this.acquire());
+      // no bound here: security-officer steps are rare and must not fail because traffic holds sessions
+      for (let i = 0; i < this.size; i++) held.push(await this.acquire(false));
       return await fn(held[0]);
     } finally {
       for (const session of held) this.release(session);
@@ -95,24 +98,38 @@ export class SessionPool {
   async close(): Promise<void> {
     if (this.closing) return;
     this.closing = true;
-    for (const waiter of this.waiters.splice(0)) waiter.reject(closedError(this.pool));
+    for (const waiter of this.waiters.splice(0)) {
+      clearTimeout(waiter.timer);
+      waiter.reject(closedError(this.pool));
+    }
     if (this.busy > 0) await new Promise<void>((resolve) => (this.drained = resolve));
     this.closeIdle();
   }
 
-  private acquire(): Promise<Buffer> {
+  private acquire(bounded = true): Promise<Buffer> {
     if (this.closing) return Promise.reject(closedError(this.pool));
     const session = this.idle.pop();
     if (session) {
       this.busy++;
       return Promise.resolve(session);
     }
-    return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
+    return new Promise((resolve, reject) => {
+      const waiter: Waiter = { resolve, reject };
+      if (bounded) {
+        waiter.timer = setTimeout(() => {
+          const index = this.waiters.indexOf(waiter);
+          if (index >= 0) this.waiters.splice(index, 1);
+          reject(new OverloadError('hsm', `pool ${this.pool}: no HSM session became free within ${this.acquireTimeoutMs} ms; retry later`));
+        }, this.acquireTimeoutMs);
+      }
+      this.waiters.push(waiter);
+    });
   }
 
   private release(session: Buffer): void {
     const waiter = this.waiters.shift();
     if (waiter) {
+      clearTimeout(waiter.timer);
       waiter.resolve(session);
       return;
     }
@@ -145,6 +162,12 @@ export class SessionPool {
       }
     }
   }
+}
+
+interface Waiter {
+  resolve: (session: Buffer) => void;
+  reject: (error: Error) => void;
+  timer?: NodeJS.Timeout;
 }
 
 function closedError(pool: string): HsmError {

@@ -23,16 +23,18 @@ export class DeleteKeyHandler implements ICommandHandler<DeleteKeyCommand> {
 
   execute({ caller, vault: vaultName, name }: DeleteKeyCommand): Promise<KeyView> {
     const meta: AuditMeta = { ctx: caller, operation: 'deleteKey', vault: vaultName, keyName: name };
-    return this.audit.runInTransaction(meta, async (manager) => {
+    return this.audit.runCommitting(meta, async (commit) => {
       const vault = await this.access.authorize(caller.principal, vaultName, Permission.delete);
       const key = await this.locator.key(vault, name);
-      const now = this.clock.now();
-      const purgeAt = new Date(now.getTime() + SOFT_DELETE_RETENTION_DAYS * 86_400_000);
-      await this.keys.markDeleted(manager, key.id, now, purgeAt);
-      const deleted = await this.keys.find(vault.id, name, 'deleted', manager);
-      const latest = await this.keys.version(key.id, key.latestVersion, manager);
-      if (!deleted || !latest) throw new Error('deleted key not readable in its own transaction');
-      return keyView(deleted, latest);
+      return commit(async (manager) => {
+        const now = this.clock.now();
+        const purgeAt = new Date(now.getTime() + SOFT_DELETE_RETENTION_DAYS * 86_400_000);
+        await this.keys.markDeleted(manager, key.id, now, purgeAt);
+        const deleted = await this.keys.find(vault.id, name, 'deleted', manager);
+        const latest = await this.keys.version(key.id, key.latestVersion, manager);
+        if (!deleted || !latest) throw new Error('deleted key not readable in its own transaction');
+        return keyView(deleted, latest);
+      });
     });
   }
 }

@@ -18,14 +18,16 @@ export class RecoverKeyHandler implements ICommandHandler<RecoverKeyCommand> {
 
   execute({ caller, vault: vaultName, name }: RecoverKeyCommand): Promise<KeyView> {
     const meta: AuditMeta = { ctx: caller, operation: 'recoverKey', vault: vaultName, keyName: name };
-    return this.audit.runInTransaction(meta, async (manager) => {
+    return this.audit.runCommitting(meta, async (commit) => {
       const vault = await this.access.authorize(caller.principal, vaultName, Permission.recover);
       const key = await this.locator.key(vault, name, 'deleted');
-      await this.keys.markDeleted(manager, key.id, null, null);
-      const recovered = await this.keys.find(vault.id, name, 'live', manager);
-      const latest = await this.keys.version(key.id, key.latestVersion, manager);
-      if (!recovered || !latest) throw new Error('recovered key not readable in its own transaction');
-      return keyView(recovered, latest);
+      return commit(async (manager) => {
+        await this.keys.markDeleted(manager, key.id, null, null);
+        const recovered = await this.keys.find(vault.id, name, 'live', manager);
+        const latest = await this.keys.version(key.id, key.latestVersion, manager);
+        if (!recovered || !latest) throw new Error('recovered key not readable in its own transaction');
+        return keyView(recovered, latest);
+      });
     });
   }
 }

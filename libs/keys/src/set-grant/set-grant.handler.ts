@@ -24,15 +24,17 @@ export class SetGrantHandler implements ICommandHandler<SetGrantCommand> {
       vault: vault.slice(0, 64),
       details: { principal: principalName.slice(0, 128), permissions: permissions.join(',').slice(0, 512) },
     };
-    return this.audit.runInTransaction(meta, async (manager) => {
+    return this.audit.runCommitting(meta, async (commit) => {
       requireGlobal(caller, GlobalPermission.admin);
       if (permissions.some((p) => !KNOWN.has(p))) throw invalidArgument('unknown permission', 'permissions');
       const target = await this.vaults.findByName(vault);
       if (!target) throw vaultNotFound(vault);
-      const principal = await this.principals.findByName(principalName, manager);
-      if (!principal) throw new AuthError(AuthErrorCode.PRINCIPAL_NOT_FOUND, `principal ${principalName} not found`);
-      await this.grants.set(manager, principal.id, target.id, permissions);
-      return [...new Set(permissions)].sort();
+      return commit(async (manager) => {
+        const principal = await this.principals.findByName(principalName, manager);
+        if (!principal) throw new AuthError(AuthErrorCode.PRINCIPAL_NOT_FOUND, `principal ${principalName} not found`);
+        await this.grants.set(manager, principal.id, target.id, permissions);
+        return [...new Set(permissions)].sort();
+      });
     });
   }
 }

@@ -28,26 +28,28 @@ export class SetMinDecryptVersionHandler implements ICommandHandler<SetMinDecryp
       keyVersion: Number.isInteger(version) ? version : null,
       details: { reason: reason?.slice(0, MAX_REASON) ?? null },
     };
-    return this.audit.runInTransaction(meta, async (manager) => {
+    return this.audit.runCommitting(meta, async (commit) => {
       const vault = await this.access.authorize(caller.principal, vaultName, Permission.update);
-      const key = await this.keys.find(vault.id, name, 'live', manager, true);
-      if (!key) throw new KeyError(KeyErrorCode.KEY_NOT_FOUND, `key ${name} not found in vault ${vault.name}`);
-      if (!Number.isInteger(version) || version < 1 || version > key.latestVersion) {
-        throw invalidArgument(`version must be 1 to the latest version (${key.latestVersion})`, 'version');
-      }
-      if (version < key.minDecryptVersion) {
-        // Lowering the floor brings retired versions back: an administrator's decision, with its reason on record.
-        requireGlobal(caller, GlobalPermission.admin);
-        if (!reason || reason.trim().length === 0 || reason.length > MAX_REASON) {
-          throw invalidArgument(`lowering the floor needs a reason (1 to ${MAX_REASON} characters)`, 'reason');
+      return commit(async (manager) => {
+        const key = await this.keys.find(vault.id, name, 'live', manager, true);
+        if (!key) throw new KeyError(KeyErrorCode.KEY_NOT_FOUND, `key ${name} not found in vault ${vault.name}`);
+        if (!Number.isInteger(version) || version < 1 || version > key.latestVersion) {
+          throw invalidArgument(`version must be 1 to the latest version (${key.latestVersion})`, 'version');
         }
-      }
-      meta.details = { ...meta.details, previous: key.minDecryptVersion };
-      await this.keys.setMinDecryptVersion(manager, key.id, version, this.clock.now());
-      const updated = await this.keys.find(vault.id, name, 'live', manager);
-      const latest = updated && (await this.keys.version(updated.id, updated.latestVersion, manager));
-      if (!updated || !latest) throw new Error('key not readable in its own transaction');
-      return keyView(updated, latest);
+        if (version < key.minDecryptVersion) {
+          // Lowering the floor brings retired versions back: an administrator's decision, with its reason on record.
+          requireGlobal(caller, GlobalPermission.admin);
+          if (!reason || reason.trim().length === 0 || reason.length > MAX_REASON) {
+            throw invalidArgument(`lowering the floor needs a reason (1 to ${MAX_REASON} characters)`, 'reason');
+          }
+        }
+        meta.details = { ...meta.details, previous: key.minDecryptVersion };
+        await this.keys.setMinDecryptVersion(manager, key.id, version, this.clock.now());
+        const updated = await this.keys.find(vault.id, name, 'live', manager);
+        const latest = updated && (await this.keys.version(updated.id, updated.latestVersion, manager));
+        if (!updated || !latest) throw new Error('key not readable in its own transaction');
+        return keyView(updated, latest);
+      });
     });
   }
 }

@@ -28,7 +28,7 @@ export class UpdateKeyHandler implements ICommandHandler<UpdateKeyCommand> {
       keyName: input.name,
       details: { fields: ['enabled', 'nbf', 'exp', 'keyOps', 'tags'].filter((f) => f in input).join(',') },
     };
-    return this.audit.runInTransaction(meta, async (manager) => {
+    return this.audit.runCommitting(meta, async (commit) => {
       const vault = await this.access.authorize(caller.principal, input.vault, Permission.update);
       const key = await this.locator.key(vault, input.name);
       const version = await this.locator.version(key, parseVersion(input.version));
@@ -38,17 +38,19 @@ export class UpdateKeyHandler implements ICommandHandler<UpdateKeyCommand> {
       const nbf = 'nbf' in input ? (input.nbf ?? null) : version.nbf;
       const exp = 'exp' in input ? (input.exp ?? null) : version.exp;
       validateValidity(nbf, exp);
-      const now = this.clock.now();
-      await this.keys.updateKey(manager, key.id, { keyOps, tags }, now);
       const patch: { enabled?: boolean; nbf?: Date | null; exp?: Date | null } = {};
       if (input.enabled !== undefined && input.enabled !== null) patch.enabled = input.enabled;
       if ('nbf' in input) patch.nbf = nbf;
       if ('exp' in input) patch.exp = exp;
-      await this.keys.updateVersion(manager, key.id, version.version, patch, now);
-      const updated = await this.keys.find(vault.id, key.name, 'live', manager);
-      const updatedVersion = await this.keys.version(key.id, version.version, manager);
-      if (!updated || !updatedVersion) throw new Error('updated key not readable in its own transaction');
-      return keyView(updated, updatedVersion);
+      return commit(async (manager) => {
+        const now = this.clock.now();
+        await this.keys.updateKey(manager, key.id, { keyOps, tags }, now);
+        await this.keys.updateVersion(manager, key.id, version.version, patch, now);
+        const updated = await this.keys.find(vault.id, key.name, 'live', manager);
+        const updatedVersion = await this.keys.version(key.id, version.version, manager);
+        if (!updated || !updatedVersion) throw new Error('updated key not readable in its own transaction');
+        return keyView(updated, updatedVersion);
+      });
     });
   }
 }

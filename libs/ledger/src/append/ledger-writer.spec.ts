@@ -1,8 +1,9 @@
-import { AppConfig, Clock } from '@keybridge/platform';
+import { AppConfig, Clock, holdingConnection, NestedConnectionError } from '@keybridge/platform';
 import { DataSource } from 'typeorm';
 import { canonicalEntry } from '../chain/hash-chain';
 import { LedgerEntryInput } from '../ledger-entry';
 import { LedgerErrorCode } from '../ledger.errors';
+import { LedgerIntegrator } from '../integrate/ledger-integrator';
 import { LedgerWriter } from './ledger-writer';
 
 const entry = (requestId: string): LedgerEntryInput => ({
@@ -19,42 +20,64 @@ const entry = (requestId: string): LedgerEntryInput => ({
   details: { n: 1 },
 });
 
-/** Stands in for Postgres' ledger_append: records batches, fails as told. */
+/** Stands in for Postgres' ledger queue: records batches, fails as told. */
 class FakeDatabase {
   readonly batches: string[][] = [];
-  readonly heads: string[][] = [];
+  /** The canonical texts as ledger_integrate will join them, with the seq it will give each entry. */
+  readonly canonical: string[][] = [];
   fail: (requestIds: string[]) => Error | undefined = () => undefined;
-  private seq = 0;
+  private queueId = 0;
 
-  async query(_sql: string, params: unknown[]): Promise<Array<{ seq: string; entry_hash: Buffer }>> {
+  async query(_sql: string, params: unknown[]): Promise<Array<{ queue_id: string }>> {
     const requestIds = params[11] as string[];
     this.batches.push(requestIds);
-    // joined the way ledger_append joins them (the clock is monotonic here, so the time is the one sent)
     const at = JSON.stringify(new Date(params[0] as string).toISOString());
-    this.heads.push((params[1] as string[]).map((h, i) => `${h}${at}${(params[2] as string[])[i]}${this.seq + i + 1}${(params[3] as string[])[i]}`));
+    const base = this.queueId;
+    this.canonical.push((params[1] as string[]).map((h, i) => `${h}${at}${(params[2] as string[])[i]}${base + i + 1}${(params[3] as string[])[i]}`));
     const error = this.fail(requestIds);
     if (error) throw error;
-    return requestIds.map(() => ({ seq: String(++this.seq), entry_hash: Buffer.alloc(32, this.seq) }));
+    return requestIds.map(() => ({ queue_id: String(++this.queueId) }));
+  }
+}
+
+/** Counts nudges; the real integrator is exercised against Postgres (test/ledger). */
+class FakeIntegrator {
+  nudges = 0;
+  nudge(): void {
+    this.nudges += 1;
   }
 }
 
 const sqlError = (code: string): Error => Object.assign(new Error('refused'), { code });
 
-function writer(db: FakeDatabase): LedgerWriter {
+function writer(db: FakeDatabase, integrator = new FakeIntegrator()): LedgerWriter {
   const clock: Clock = { now: () => new Date('2026-03-01T00:00:00.000Z') };
   const config = AppConfig.fromEnv({ DATABASE_URL: 'postgres://x', REDIS_URL: 'redis://x', KEYBRIDGE_POOLS_FILE: 'x' });
-  return new LedgerWriter(db as unknown as DataSource, clock, config);
+  return new LedgerWriter(db as unknown as DataSource, clock, config, integrator as unknown as LedgerIntegrator);
 }
 
 describe('LedgerWriter', () => {
-  it('group-commits concurrent appends and sends the canonical text split around seq', async () => {
+  it('group-commits concurrent appends into the queue, sends the canonical text split around seq and nudges the integrator', async () => {
     const db = new FakeDatabase();
-    const w = writer(db);
+    const integrator = new FakeIntegrator();
+    const w = writer(db, integrator);
     const receipts = await Promise.all(['a', 'b', 'c'].map((id) => w.append(entry(id))));
     expect(db.batches).toEqual([['a', 'b', 'c']]);
-    expect(receipts.map((r) => r.seq)).toEqual([1, 2, 3]);
-    // what the database hashes is exactly the canonical entry the verifiers hash
-    expect(db.heads[0][1]).toBe(canonicalEntry(2, new Date('2026-03-01T00:00:00.000Z'), entry('b')));
+    expect(receipts.map((r) => r.queueId)).toEqual([1, 2, 3]);
+    // what the integrator will hash is exactly the canonical entry the verifiers hash
+    expect(db.canonical[0][1]).toBe(canonicalEntry(2, new Date('2026-03-01T00:00:00.000Z'), entry('b')));
+    expect(integrator.nudges).toBe(1);
+  });
+
+  it('refuses an append from inside a transaction (it would wait for a second connection)', async () => {
+    const w = writer(new FakeDatabase());
+    await expect(holdingConnection('a transaction', async () => w.append(entry('x')))).rejects.toThrow(NestedConnectionError);
+  });
+
+  it('answers UNAVAILABLE (overload), not LEDGER_UNAVAILABLE, when no connection could be had in time', async () => {
+    const db = new FakeDatabase();
+    db.fail = () => new Error('timeout exceeded when trying to connect');
+    await expect(writer(db).append(entry('a'))).rejects.toMatchObject({ code: 'UNAVAILABLE' });
   });
 
   it('retries a batch entry by entry when the database refused a statement, so one bad entry fails alone', async () => {

@@ -1,11 +1,12 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { AppConfig, Clock } from '@keybridge/platform';
+import { AppConfig, asOverload, assertNoConnectionHeld, Clock, OverloadError, outsideTransaction } from '@keybridge/platform';
 import { LedgerAppendMode, metricsEnabled, recordLedgerAppend, secondsSince } from '@keybridge/telemetry';
 import { DataSource, EntityManager } from 'typeorm';
 import { canonicalParts } from '../chain/hash-chain';
 import { LedgerEntryInput, LedgerReceipt } from '../ledger-entry';
 import { LedgerError, LedgerErrorCode } from '../ledger.errors';
+import { LedgerIntegrator } from '../integrate/ledger-integrator';
 import { Queryable } from '../queryable';
 
 /**
@@ -24,9 +25,11 @@ interface Pending {
 }
 
 /**
- * Appends ledger entries. `append` group-commits: entries that arrive while a batch is being written go into the
- * next batch, so a busy process writes one statement (one round trip, one transaction) per batch, not per entry. `appendWithin` writes in
- * the caller's transaction, for state changes that must commit together with their entry.
+ * Appends ledger entries to the ledger queue, from which the integrator hashes them into the chain. `append`
+ * group-commits: entries that arrive while a batch is being written go into the next batch, so a busy process writes
+ * one statement (one round trip, one transaction) per batch, not per entry. `appendWithin` writes in the caller's
+ * transaction, for state changes that must commit together with their entry. Neither takes a lock: writers of every
+ * process commit in parallel (docs/ledger.md).
  */
 @Injectable()
 export class LedgerWriter {
@@ -38,14 +41,18 @@ export class LedgerWriter {
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly clock: Clock,
     private readonly config: AppConfig,
+    private readonly integrator: LedgerIntegrator,
   ) {}
 
+  /** Commits the entry on its own (group commit). Never call it inside a transaction: use appendWithin there. */
   append(entry: LedgerEntryInput): Promise<LedgerReceipt> {
+    assertNoConnectionHeld('a ledger append waits for a connection of its own');
     return new Promise((resolve, reject) => {
       this.queue.push({ entry, resolve, reject });
       if (!this.flushing) {
         this.flushing = true;
-        setImmediate(() => void this.flush());
+        // the flush serves every caller queued by then, not only the one that happened to start it
+        outsideTransaction(() => setImmediate(() => void this.flush()));
       }
     });
   }
@@ -79,6 +86,7 @@ export class LedgerWriter {
       }
     } finally {
       this.flushing = false;
+      this.integrator.nudge();
     }
   }
 
@@ -106,16 +114,18 @@ export class LedgerWriter {
   }
 
   /**
-   * One round trip: `ledger_append` takes the ledger lock, reads the head, fixes each entry's seq and time (the later
-   * of our clock and the previous entry's, so recorded_at never decreases along the chain), hashes and inserts (see
-   * the migration). We send each entry's canonical text split around those two values, so the function hashes
-   * exactly the bytes the verifiers hash.
+   * One round trip: the entries go into the ledger queue with this process's time; the integrator gives them their
+   * seq, final time and hashes (see the LedgerQueue migration). Each entry's canonical text is stored split around
+   * those two values, so the integrator hashes exactly the bytes the verifiers hash.
    */
   private async writeStatement(db: Queryable, entries: LedgerEntryInput[]): Promise<LedgerReceipt[]> {
     const parts = entries.map((e) => canonicalParts(e));
     const rows = (await db.query(
-      `SELECT seq, entry_hash FROM ledger_append($1::timestamptz, $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
-         $7::text[], $8::int[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::jsonb[])`,
+      `INSERT INTO ledger_queue (queued_at, canonical_head, canonical_middle, canonical_tail, principal_id, vault, key_name,
+          key_version, operation, outcome, error_code, request_id, trace_id, params_digest, details)
+       SELECT $1::timestamptz, * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+          $8::int[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::jsonb[])
+       RETURNING queue_id`,
       [
         this.clock.now().toISOString(),
         parts.map((p) => p.head),
@@ -133,14 +143,15 @@ export class LedgerWriter {
         entries.map((e) => e.paramsDigest),
         entries.map((e) => JSON.stringify(e.details)),
       ],
-    )) as Array<{ seq: string; entry_hash: Buffer }>;
-    if (rows.length !== entries.length) throw new Error(`ledger_append recorded ${rows.length} of ${entries.length} entries`);
-    return rows
-      .map((r) => ({ seq: Number(r.seq), entryHash: r.entry_hash.toString('hex') }))
-      .sort((a, b) => a.seq - b.seq);
+    )) as Array<{ queue_id: string }>;
+    if (rows.length !== entries.length) throw new Error(`the ledger queue took ${rows.length} of ${entries.length} entries`);
+    // RETURNING follows the order of the rows inserted, which is the order of unnest
+    return rows.map((r) => ({ queueId: Number(r.queue_id) }));
   }
 
-  private unavailable(cause: unknown): LedgerError {
+  private unavailable(cause: unknown): LedgerError | OverloadError {
+    const overload = asOverload(cause);
+    if (overload) return overload;
     // The cause may name tables or roles but never carries entry contents; log it for operators, not callers.
     this.logger.error(`ledger append failed: ${cause instanceof Error ? cause.message : String(cause)}`);
     return new LedgerError(LedgerErrorCode.LEDGER_UNAVAILABLE, 'the audit ledger could not record this access; nothing was returned');

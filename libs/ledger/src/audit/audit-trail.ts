@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DomainError, RequestContext } from '@keybridge/platform';
+import { asOverload, DomainError, OverloadError, RequestContext } from '@keybridge/platform';
 import { measureOperation } from '@keybridge/telemetry';
 import { LedgerEntryInput } from '../ledger-entry';
 import { LedgerError, LedgerErrorCode } from '../ledger.errors';
 import { LedgerWriter } from '../append/ledger-writer';
+import { LedgerIntegrator } from '../integrate/ledger-integrator';
 import canonicalize from 'canonicalize';
 import { DataSource, EntityManager } from 'typeorm';
 
@@ -32,6 +33,7 @@ export interface AuditMeta {
 export class AuditTrail {
   constructor(
     private readonly ledger: LedgerWriter,
+    private readonly integrator: LedgerIntegrator,
     @InjectDataSource() private readonly db: DataSource,
   ) {}
 
@@ -61,15 +63,17 @@ export class AuditTrail {
         return value;
       });
       committed = true;
+      this.integrator.nudge();
       return result;
     };
     let result: T;
     try {
       result = await body(commit);
-    } catch (error) {
+    } catch (thrown) {
       // The ledger itself failed: nothing more can be recorded. Other ledger errors (a denied audit read) are recorded.
-      if (error instanceof LedgerError && error.code === LedgerErrorCode.LEDGER_UNAVAILABLE) throw error;
-      throw await this.recordFailure(meta, error);
+      if (thrown instanceof LedgerError && thrown.code === LedgerErrorCode.LEDGER_UNAVAILABLE) throw thrown;
+      // A pool timeout is overload (UNAVAILABLE), not an internal error; it is recorded like any failure if it can be.
+      throw await this.recordFailure(meta, asOverload(thrown) ?? thrown);
     }
     if (!committed) await this.ledger.append(entry(meta, 'success', null));
     return result;
@@ -81,7 +85,8 @@ export class AuditTrail {
     try {
       await this.ledger.append(entry(meta, outcome, code));
     } catch (ledgerError) {
-      return ledgerError;
+      // overloaded twice over: the caller learns it is overload, not that the ledger is broken
+      return error instanceof OverloadError ? error : ledgerError;
     }
     return error;
   }

@@ -1,13 +1,14 @@
 import { createPublicKey } from 'node:crypto';
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { Clock } from '@keybridge/platform';
-import { DataSource } from 'typeorm';
+import { Clock, holdingConnection } from '@keybridge/platform';
+import { DataSource, QueryRunner } from 'typeorm';
+import { LedgerIntegrator } from '../integrate/ledger-integrator';
 import { LedgerTree, storeCompleteChunks } from '../merkle/ledger-tree';
 import { MerkleProver } from '../merkle/merkle';
 import { MerkleNodeRepository } from '../merkle/merkle-node.repository';
 import { LedgerReader } from '../read/ledger-reader';
-import { CheckpointRepository } from './checkpoint.repository';
+import { CheckpointRepository, SigningKeyRecord } from './checkpoint.repository';
 import { LedgerSigner } from './ledger-signer';
 import { Checkpoint, checkpointDigest, verifyCheckpointSignature } from './signed-checkpoint';
 
@@ -29,15 +30,26 @@ export class LedgerCheckpointer {
     private readonly nodes: MerkleNodeRepository,
     private readonly signer: LedgerSigner,
     private readonly clock: Clock,
+    private readonly integrator: LedgerIntegrator,
   ) {}
 
-  /** The checkpoint covering the current head (new or existing); undefined for an empty ledger. */
+  /**
+   * The checkpoint covering the current head (new or existing), with every entry committed before the call
+   * integrated; undefined for an empty ledger.
+   */
   async checkpoint(): Promise<Checkpoint | undefined> {
+    await this.integrator.settle();
     const latest = await this.checkpoints.latest();
     const head = await this.reader.headSeq();
     if (head === 0 || (latest && latest.treeSize >= head)) return latest;
+    // before the runner holds a connection: creating the key (once) takes a transaction of its own
+    const key = await this.signer.activeKey();
     const runner = this.dataSource.createQueryRunner();
     await runner.connect();
+    return holdingConnection('the checkpoint lock', () => this.signHead(runner, key));
+  }
+
+  private async signHead(runner: QueryRunner, key: SigningKeyRecord): Promise<Checkpoint> {
     try {
       await runner.query('SELECT pg_advisory_lock($1)', [CHECKPOINT_LOCK]);
       try {
@@ -48,7 +60,6 @@ export class LedgerCheckpointer {
         const started = Date.now();
         const stored = await storeCompleteChunks(size, this.nodes, runner);
         const rootHash = await new MerkleProver(new LedgerTree(size, this.nodes, runner)).root(size);
-        const key = await this.signer.activeKey();
         const unsigned = { treeSize: size, rootHash, signedAt: this.clock.now(), keyId: key.keyId };
         const signature = await this.signer.sign(key, checkpointDigest(unsigned));
         const cp: Checkpoint = { ...unsigned, signature };

@@ -8,6 +8,8 @@ export interface ExportHeader {
   from: number;
   to: number;
   exportedAt: string;
+  /** Entries committed but not yet integrated into the chain when the export began (absent in older exports). */
+  pending?: number;
 }
 
 /** One NDJSON line per entry: every hashed field as stored, hashes in hex. */
@@ -31,8 +33,8 @@ export function exportLine(e: LedgerEntry): string {
   });
 }
 
-export function headerLine(from: number, to: number, at: Date): string {
-  const header: ExportHeader = { format: EXPORT_FORMAT, from, to, exportedAt: at.toISOString() };
+export function headerLine(range: { from: number; to: number; pending: number }, at: Date): string {
+  const header: ExportHeader = { format: EXPORT_FORMAT, from: range.from, to: range.to, exportedAt: at.toISOString(), pending: range.pending };
   return JSON.stringify(header);
 }
 

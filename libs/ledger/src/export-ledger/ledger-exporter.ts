@@ -1,9 +1,17 @@
 import { Injectable } from '@nestjs/common';
 import { Clock } from '@keybridge/platform';
+import { LedgerIntegrator } from '../integrate/ledger-integrator';
 import { LedgerReader } from '../read/ledger-reader';
 import { exportLine, headerLine } from './export-format';
 
 const PAGE = 5000;
+
+export interface ExportRange {
+  from: number;
+  to: number;
+  /** Entries committed but not yet in the chain when the export began. */
+  pending: number;
+}
 
 /**
  * Streams entries first..last as NDJSON lines (header first), one keyset page at a time, so an export of any size
@@ -14,16 +22,22 @@ export class LedgerExporter {
   constructor(
     private readonly reader: LedgerReader,
     private readonly clock: Clock,
+    private readonly integrator: LedgerIntegrator,
   ) {}
 
-  /** Resolves the range: `to` defaults to (and is capped at) the head at the time of the call. */
-  async range(from: number | null, to: number | null): Promise<{ from: number; to: number }> {
+  /**
+   * Resolves the range: `to` defaults to (and is capped at) the head once everything committed before the call is
+   * integrated; `pending` counts the entries committed since, which the export does not hold yet.
+   */
+  async range(from: number | null, to: number | null): Promise<ExportRange> {
+    await this.integrator.settle();
     const head = await this.reader.headSeq();
-    return { from: Math.max(1, from ?? 1), to: Math.min(to ?? head, head) };
+    const { entries: pending } = await this.reader.pending();
+    return { from: Math.max(1, from ?? 1), to: Math.min(to ?? head, head), pending };
   }
 
-  async *lines(range: { from: number; to: number }): AsyncGenerator<string> {
-    yield headerLine(range.from, range.to, this.clock.now());
+  async *lines(range: ExportRange): AsyncGenerator<string> {
+    yield headerLine(range, this.clock.now());
     for (let next = range.from; next <= range.to; ) {
       const page = await this.reader.range(next, range.to, PAGE);
       if (page.length === 0) return;

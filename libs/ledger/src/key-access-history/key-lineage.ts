@@ -10,9 +10,10 @@ const MAX_HOPS = 32;
  * Where one key has lived: the (vault, name) pairs it had, each with the seq range during which it had it.
  * The history of a key is the union of its segments' entries, so it survives moves between vaults.
  *
- * A transfer (libs/transfer) records the source, the target and the seq of its 'transferKeyIn' entry in
- * key_transfers. The source's own 'transferKey' entry commits in the same transaction right after it (the ledger's
- * append lock is held to commit, so the two seqs are consecutive): the source segment ends there. Walking back:
+ * A transfer (libs/transfer) records the source, the target and its 'transferKeyIn' entry (by queue id; the seq once
+ * integrated) in key_transfers. The source's own 'transferKey' entry commits in the same transaction right after it
+ * (the integrator keeps a transaction's entries consecutive), so the source segment ends there. Callers settle the
+ * ledger first: a transfer whose entry is not integrated yet is not followed. Walking back:
  *   [{ vault: b, keyName: k2 }, { vault: a, keyName: k, toSeq: s1 + 1 }, …]
  */
 @Injectable()
@@ -24,8 +25,9 @@ export class KeyLineage {
     let current = { vault, keyName, before: Number.MAX_SAFE_INTEGER };
     for (let hop = 0; hop < MAX_HOPS; hop++) {
       const rows = (await this.db.query(
-        `SELECT source_vault, source_name, ledger_seq FROM key_transfers
-          WHERE target_vault = $1 AND target_name = $2 AND ledger_seq < $3 ORDER BY ledger_seq DESC LIMIT 1`,
+        `SELECT t.source_vault, t.source_name, coalesce(t.ledger_seq, e.seq) AS ledger_seq
+           FROM key_transfers t LEFT JOIN ledger_entries e ON e.queue_id = t.ledger_queue_id
+          WHERE t.target_vault = $1 AND t.target_name = $2 AND coalesce(t.ledger_seq, e.seq) < $3 ORDER BY 3 DESC LIMIT 1`,
         [current.vault, current.keyName, current.before],
       )) as Array<{ source_vault: string; source_name: string; ledger_seq: string }>;
       const row = rows[0];

@@ -39,6 +39,12 @@ export class LedgerReader {
     return rows.length ? Number(rows[0].seq) : 0;
   }
 
+  /** Entries committed but not yet integrated into the chain, and when the oldest of them was queued. */
+  async pending(): Promise<{ entries: number; oldestQueuedAt: Date | null }> {
+    const rows = (await this.dataSource.query('SELECT count(*) AS n, min(queued_at) AS oldest FROM ledger_queue')) as Array<{ n: string; oldest: Date | null }>;
+    return { entries: Number(rows[0].n), oldestQueuedAt: rows[0].oldest };
+  }
+
   /** Entries first..last (inclusive) in seq order, at most `limit` of them. */
   async range(first: number, last: number, limit: number): Promise<LedgerEntry[]> {
     const rows = (await this.dataSource.query('SELECT * FROM ledger_entries WHERE seq BETWEEN $1 AND $2 ORDER BY seq LIMIT $3', [

@@ -42,7 +42,7 @@ function ledger(n: number): LedgerEntry[] {
 }
 
 async function* linesOf(entries: LedgerEntry[], from = 1): AsyncGenerator<string> {
-  yield headerLine(from, entries.at(-1)?.seq ?? 0, new Date(0));
+  yield headerLine({ from, to: entries.at(-1)?.seq ?? 0, pending: 0 }, new Date(0));
   for (const e of entries) yield exportLine(e);
 }
 

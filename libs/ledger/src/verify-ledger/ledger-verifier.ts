@@ -4,6 +4,7 @@ import { ChainVerdict, ChainVerifier } from '../chain/chain-verifier';
 import { GENESIS_HASH } from '../chain/hash-chain';
 import { CheckpointRepository } from '../checkpoint/checkpoint.repository';
 import { verifyCheckpointSignature } from '../checkpoint/signed-checkpoint';
+import { LedgerIntegrator } from '../integrate/ledger-integrator';
 import { LedgerReader } from '../read/ledger-reader';
 
 const PAGE = 10_000;
@@ -15,6 +16,8 @@ export interface LedgerVerification extends ChainVerdict {
   /** Checkpoint signatures checked against the stored public keys. */
   signaturesChecked: number;
   durationMs: number;
+  /** Entries committed by the end of the verification but not yet in the chain (not verified: no seq, no hash yet). */
+  pendingEntries: number;
 }
 
 /**
@@ -28,9 +31,17 @@ export class LedgerVerifier {
   constructor(
     private readonly reader: LedgerReader,
     private readonly checkpoints: CheckpointRepository,
+    private readonly integrator: LedgerIntegrator,
   ) {}
 
+  /** Verifies the chain with everything committed before the call integrated into it. */
   async verify(fromSeq: number | undefined, toSeq: number | undefined): Promise<LedgerVerification> {
+    await this.integrator.settle();
+    const verification = await this.verifyChain(fromSeq, toSeq);
+    return { ...verification, pendingEntries: (await this.reader.pending()).entries };
+  }
+
+  private async verifyChain(fromSeq: number | undefined, toSeq: number | undefined): Promise<Omit<LedgerVerification, 'pendingEntries'>> {
     const started = Date.now();
     // The newest checkpoint first, then the head: a checkpoint only ever covers committed entries, so one read
     // before the head is at most the head unless entries were removed.
@@ -46,7 +57,7 @@ export class LedgerVerifier {
     let signaturesChecked = 0;
     let claimsUpTo = 0;
     let badSignature: string | undefined;
-    const result = (verdict: ChainVerdict): LedgerVerification => ({ ...verdict, from, to, headSeq: head, signaturesChecked, durationMs: Date.now() - started });
+    const result = (verdict: ChainVerdict): Omit<LedgerVerification, 'pendingEntries'> => ({ ...verdict, from, to, headSeq: head, signaturesChecked, durationMs: Date.now() - started });
 
     // Checkpoints are streamed too (there is one every few seconds while entries arrive), ahead of the entries.
     const claimsThrough = async (seq: number): Promise<void> => {

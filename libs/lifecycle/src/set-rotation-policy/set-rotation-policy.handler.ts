@@ -27,7 +27,7 @@ export class SetRotationPolicyHandler implements ICommandHandler<SetRotationPoli
       actions: policy.lifetimeActions.map((a) => `${String(a.action).slice(0, 8)}:${String(a.timeAfterCreate ?? a.timeBeforeExpiry ?? '').slice(0, 32)}`).join(',').slice(0, 200),
       rewrapEscrow: policy.rewrapEscrow,
     };
-    return this.audit.runInTransaction({ ctx: caller, operation: 'setRotationPolicy', vault: vaultName, keyName: name.slice(0, 128), details }, async (manager) => {
+    return this.audit.runCommitting({ ctx: caller, operation: 'setRotationPolicy', vault: vaultName, keyName: name.slice(0, 128), details }, async (commit) => {
       const vault = await this.access.authorize(caller.principal, vaultName, Permission.update);
       const key = await this.locator.key(vault, name);
       parseRotationPolicy(policy);
@@ -35,8 +35,10 @@ export class SetRotationPolicyHandler implements ICommandHandler<SetRotationPoli
         await this.access.authorize(caller.principal, vaultName, Permission.manageJobs);
         await this.access.authorize(caller.principal, vaultName, Permission.escrowRelease);
       }
-      const stored = await this.policies.upsert(manager, key.id, policy, caller.principalId, this.clock.now());
-      return { expiryTime: stored.expiryTime, lifetimeActions: stored.lifetimeActions, rewrapEscrow: stored.rewrapEscrow };
+      return commit(async (manager) => {
+        const stored = await this.policies.upsert(manager, key.id, policy, caller.principalId, this.clock.now());
+        return { expiryTime: stored.expiryTime, lifetimeActions: stored.lifetimeActions, rewrapEscrow: stored.rewrapEscrow };
+      });
     });
   }
 }

@@ -16,6 +16,16 @@ const envSchema = z.object({
   KEYBRIDGE_JWT_AUDIENCE: z.string().optional(),
   KEYBRIDGE_LEDGER_BATCH_MAX: z.coerce.number().int().min(1).max(10_000).default(1000),
   KEYBRIDGE_DB_POOL_SIZE: z.coerce.number().int().min(2).max(200).default(16),
+  /** Longest wait for a pool connection; beyond it the caller gets UNAVAILABLE (overload), not a hang. */
+  KEYBRIDGE_DB_ACQUIRE_TIMEOUT_MS: z.coerce.number().int().min(50).max(60_000).default(2000),
+  /** What a nested connection acquisition (a transaction waiting for a second connection) does: docs/configuration.md. */
+  KEYBRIDGE_DB_GUARD: z.enum(['throw', 'log', 'off']).default('throw'),
+  /** Whether this process integrates the ledger queue in the background (readers still settle it when they must). */
+  KEYBRIDGE_LEDGER_INTEGRATE: z.enum(['on', 'off']).default('on'),
+  /** How often each process moves committed ledger queue entries into the chain (0: only when it queued some). */
+  KEYBRIDGE_LEDGER_INTEGRATE_INTERVAL_MS: z.coerce.number().int().min(0).max(60_000).default(200),
+  /** Most queue entries integrated in one transaction. */
+  KEYBRIDGE_LEDGER_INTEGRATE_BATCH: z.coerce.number().int().min(1).max(100_000).default(5000),
   /** HSM pool holding the ledger's checkpoint signing key (default: the first SoftHSM2 pool, else the first pool). */
   KEYBRIDGE_LEDGER_SIGNING_POOL: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'a pool name').optional(),
   /** How often the worker signs a checkpoint while entries arrive. */

@@ -1,6 +1,10 @@
 import { Global, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
 import { AppConfig } from '../config/app-config';
+import { installConnectionGuard } from './connection-guard';
+
+const CONNECTION_GUARD = Symbol('CONNECTION_GUARD');
 
 /** The application's Postgres connection (TypeORM over pg). Schema comes only from migrations/. */
 @Global()
@@ -16,9 +20,16 @@ import { AppConfig } from '../config/app-config';
         entities: [],
         poolSize: config.values.KEYBRIDGE_DB_POOL_SIZE,
         applicationName: 'keybridge',
-        extra: { connectionTimeoutMillis: 5_000 },
+        extra: { connectionTimeoutMillis: config.values.KEYBRIDGE_DB_ACQUIRE_TIMEOUT_MS },
       }),
     }),
+  ],
+  providers: [
+    {
+      provide: CONNECTION_GUARD,
+      inject: [DataSource, AppConfig],
+      useFactory: (dataSource: DataSource, config: AppConfig) => installConnectionGuard(dataSource, config.values.KEYBRIDGE_DB_GUARD),
+    },
   ],
 })
 export class DatabaseModule {}

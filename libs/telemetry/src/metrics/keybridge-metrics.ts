@@ -9,6 +9,7 @@ let enabled = false;
 /** Set by startTelemetry once a MeterProvider with a reader is registered. */
 export function enableMetrics(): void {
   enabled = true;
+  get();
 }
 
 /**
@@ -26,6 +27,9 @@ interface Instruments {
   hsmCallDuration: Histogram;
   ledgerAppendDuration: Histogram;
   ledgerAppendBatchSize: Histogram;
+  ledgerIntegrateDuration: Histogram;
+  ledgerIntegrateBatchSize: Histogram;
+  overloads: Counter;
 }
 
 let instruments: Instruments | undefined;
@@ -66,7 +70,12 @@ function get(): Instruments {
       hsmCallDuration: histogram(meter, METRICS.hsmCallDuration, LATENCY_BUCKETS_SECONDS),
       ledgerAppendDuration: histogram(meter, METRICS.ledgerAppendDuration, LATENCY_BUCKETS_SECONDS),
       ledgerAppendBatchSize: histogram(meter, METRICS.ledgerAppendBatchSize, BATCH_SIZE_BUCKETS),
+      ledgerIntegrateDuration: histogram(meter, METRICS.ledgerIntegrateDuration, LATENCY_BUCKETS_SECONDS),
+      ledgerIntegrateBatchSize: histogram(meter, METRICS.ledgerIntegrateBatchSize, BATCH_SIZE_BUCKETS),
+      overloads: counter(meter, METRICS.overloads),
     };
+    // every resource shows from the start (at 0), so alerts and dashboards need no absent() special case
+    for (const resource of OVERLOADED_RESOURCES) instruments.overloads.add(0, { resource });
   }
   return instruments;
 }
@@ -132,4 +141,19 @@ export function recordLedgerAppend(mode: LedgerAppendMode, entries: number, ok: 
   const m = get();
   m.ledgerAppendDuration.record(seconds, { mode, outcome: ok ? 'ok' : 'error' });
   if (ok) m.ledgerAppendBatchSize.record(entries, { mode });
+}
+
+/** One integration transaction that moved `entries` queue entries into the chain. */
+export function recordLedgerIntegration(entries: number, seconds: number): void {
+  if (!enabled) return;
+  const m = get();
+  m.ledgerIntegrateDuration.record(seconds);
+  m.ledgerIntegrateBatchSize.record(entries);
+}
+
+const OVERLOADED_RESOURCES = ['database', 'hsm', 'gateway'] as const;
+
+export function recordOverload(resource: (typeof OVERLOADED_RESOURCES)[number]): void {
+  if (!enabled) return;
+  get().overloads.add(1, { resource });
 }

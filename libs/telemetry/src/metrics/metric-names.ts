@@ -19,7 +19,7 @@ export interface MetricDescriptor {
 
 /** Latency buckets (seconds): PKCS#11 calls take 0.1 ms to seconds (RSA-4096 key generation). */
 export const LATENCY_BUCKETS_SECONDS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
-/** Ledger group-commit batch sizes (entries per statement; KEYBRIDGE_LEDGER_BATCH_MAX defaults to 1000). */
+/** Ledger batch sizes: entries per group-commit statement (KEYBRIDGE_LEDGER_BATCH_MAX, 1000) and per integration (5000). */
 export const BATCH_SIZE_BUCKETS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 5000];
 
 export const METRICS = {
@@ -87,6 +87,43 @@ export const METRICS = {
     kind: 'histogram',
     help: 'Entries written by one ledger append statement',
     labels: ['mode'],
+    process: 'gateway+worker',
+  },
+  ledgerIntegrateDuration: {
+    name: 'keybridge_ledger_integrate_duration_seconds',
+    kind: 'histogram',
+    unit: 's',
+    help: 'Duration of one ledger integration transaction (queue entries hashed into the chain)',
+    labels: [],
+    process: 'gateway+worker',
+  },
+  ledgerIntegrateBatchSize: {
+    name: 'keybridge_ledger_integrate_batch_size',
+    kind: 'histogram',
+    help: 'Queue entries integrated into the chain by one integration transaction',
+    labels: [],
+    process: 'gateway+worker',
+  },
+  ledgerQueueEntries: {
+    name: 'keybridge_ledger_queue_entries',
+    kind: 'gauge',
+    help: 'Ledger entries committed but not yet integrated into the hash chain',
+    labels: [],
+    process: 'worker',
+  },
+  ledgerQueueAge: {
+    name: 'keybridge_ledger_queue_age_seconds',
+    kind: 'gauge',
+    unit: 's',
+    help: 'Age of the oldest ledger entry not yet integrated into the hash chain (0 when none waits)',
+    labels: [],
+    process: 'worker',
+  },
+  overloads: {
+    name: 'keybridge_overload',
+    kind: 'counter',
+    help: 'Requests answered UNAVAILABLE because a bounded wait ran out or a limit was reached, by resource (database|hsm|gateway)',
+    labels: ['resource'],
     process: 'gateway+worker',
   },
   ledgerCheckpointLag: {

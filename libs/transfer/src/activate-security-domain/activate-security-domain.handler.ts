@@ -67,7 +67,7 @@ export class ActivateSecurityDomainHandler implements ICommandHandler<ActivateSe
           if (!(await this.domains.activate(manager, domain.id, input.pool, recovered.ref.objectId, now))) {
             throw new TransferError(TransferErrorCode.SECURITY_DOMAIN_ALREADY_ACTIVE, `security domain ${domain.name} is active on pool ${input.pool} already`, { field: 'pool' });
           }
-          return securityDomainView(domain, await this.domains.pools(domain.id, manager), await this.domains.vaultNames(domain.id));
+          return securityDomainView(domain, await this.domains.pools(domain.id, manager), await this.domains.vaultNames(domain.id, manager));
         });
       } catch (error) {
         await this.hsm.destroyKey(recovered.ref).catch(() => undefined);

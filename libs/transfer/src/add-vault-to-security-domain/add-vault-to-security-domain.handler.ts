@@ -17,24 +17,26 @@ export class AddVaultToSecurityDomainHandler implements ICommandHandler<AddVault
 
   execute({ caller, vault: vaultName, domain: domainName }: AddVaultToSecurityDomainCommand): Promise<SecurityDomainView> {
     const meta = { ctx: caller, operation: 'addVaultToSecurityDomain', vault: vaultName.slice(0, 64), details: { domain: domainName.slice(0, 64) } };
-    return this.audit.runInTransaction(meta, async (manager) => {
+    return this.audit.runCommitting(meta, async (commit) => {
       requireGlobal(caller, GlobalPermission.admin);
       const vault = await this.vaults.findByName(vaultName);
       if (!vault) throw vaultNotFound(vaultName);
-      const domain = await this.domains.findByName(domainName, manager);
-      if (!domain) throw new TransferError(TransferErrorCode.SECURITY_DOMAIN_NOT_FOUND, `security domain ${domainName} not found`, { field: 'domain' });
-      const pools = await this.domains.pools(domain.id, manager);
-      if (!pools.some((p) => p.pool === vault.pool)) {
-        throw new TransferError(
-          TransferErrorCode.SECURITY_DOMAIN_NOT_ACTIVE,
-          `security domain ${domain.name} is not active on pool ${vault.pool}: activate it there with a quorum of custodian shares first`,
-          { field: 'domain' },
-        );
-      }
-      const current = await this.domains.domainOfVault(vault.id, manager);
-      if (current && current.id !== domain.id) throw invalidArgument(`vault ${vault.name} belongs to security domain ${current.name} already`, 'vault');
-      if (!current) await this.domains.addVault(manager, vault.id, domain.id);
-      return securityDomainView(domain, pools, await this.domains.vaultNames(domain.id));
+      return commit(async (manager) => {
+        const domain = await this.domains.findByName(domainName, manager);
+        if (!domain) throw new TransferError(TransferErrorCode.SECURITY_DOMAIN_NOT_FOUND, `security domain ${domainName} not found`, { field: 'domain' });
+        const pools = await this.domains.pools(domain.id, manager);
+        if (!pools.some((p) => p.pool === vault.pool)) {
+          throw new TransferError(
+            TransferErrorCode.SECURITY_DOMAIN_NOT_ACTIVE,
+            `security domain ${domain.name} is not active on pool ${vault.pool}: activate it there with a quorum of custodian shares first`,
+            { field: 'domain' },
+          );
+        }
+        const current = await this.domains.domainOfVault(vault.id, manager);
+        if (current && current.id !== domain.id) throw invalidArgument(`vault ${vault.name} belongs to security domain ${current.name} already`, 'vault');
+        if (!current) await this.domains.addVault(manager, vault.id, domain.id);
+        return securityDomainView(domain, pools, await this.domains.vaultNames(domain.id, manager));
+      });
     });
   }
 }

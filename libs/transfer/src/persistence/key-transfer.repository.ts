@@ -10,7 +10,8 @@ export interface NewKeyTransfer {
   versions: number[];
   mode: 'copy' | 'move' | 'restore';
   principalId: string | null;
-  ledgerSeq: number;
+  /** The queue id of the target's ledger entry (its seq is found once it is integrated). */
+  ledgerQueueId: number;
   now: Date;
 }
 
@@ -19,9 +20,9 @@ export interface NewKeyTransfer {
 export class KeyTransferRepository {
   async insert(manager: EntityManager, t: NewKeyTransfer): Promise<void> {
     await manager.query(
-      `INSERT INTO key_transfers (kind, source_vault, source_name, target_vault, target_name, versions, mode, principal_id, ledger_seq, created_at)
+      `INSERT INTO key_transfers (kind, source_vault, source_name, target_vault, target_name, versions, mode, principal_id, ledger_queue_id, created_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-      [t.kind, t.sourceVault, t.sourceName, t.targetVault, t.targetName, t.versions, t.mode, t.principalId, t.ledgerSeq, t.now],
+      [t.kind, t.sourceVault, t.sourceName, t.targetVault, t.targetName, t.versions, t.mode, t.principalId, t.ledgerQueueId, t.now],
     );
   }
 }

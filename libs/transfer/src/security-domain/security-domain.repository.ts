@@ -103,8 +103,8 @@ export class SecurityDomainRepository {
     return rows.length === 1;
   }
 
-  async vaultNames(domainId: string): Promise<string[]> {
-    const rows = (await this.db.query('SELECT name FROM vaults WHERE security_domain_id = $1 ORDER BY name', [domainId])) as Array<{ name: string }>;
+  async vaultNames(domainId: string, manager: EntityManager = this.db.manager): Promise<string[]> {
+    const rows = (await manager.query('SELECT name FROM vaults WHERE security_domain_id = $1 ORDER BY name', [domainId])) as Array<{ name: string }>;
     return rows.map((r) => r.name);
   }
 }

@@ -39,7 +39,7 @@ export class StartVaultMigrationHandler implements ICommandHandler<StartVaultMig
       details: { targetVault: String(input.targetVault).slice(0, 64), mode: String(input.mode ?? 'copy').slice(0, 8) },
     };
     const id = randomUUID();
-    const view = await this.audit.runInTransaction(meta, async (manager) => {
+    const view = await this.audit.runCommitting(meta, async (commit) => {
       const source = await this.access.authorize(caller.principal, input.sourceVault, Permission.transfer);
       await this.access.authorize(caller.principal, input.sourceVault, Permission.manageJobs);
       const target = await this.access.authorize(caller.principal, input.targetVault, Permission.import);
@@ -55,27 +55,29 @@ export class StartVaultMigrationHandler implements ICommandHandler<StartVaultMig
           return { keyName: key.name, state: 'skipped' as const, errorCode: code ?? 'INTERNAL', errorMessage: message.slice(0, 500) };
         }
       });
-      const now = this.clock.now();
-      await this.jobs.insert(manager, { id, sourceVaultId: source.id, targetVaultId: target.id, mode, queue: this.queue.name, principalId: caller.principalId, requestId: caller.requestId, now }, items);
-      meta.details = { ...meta.details, jobId: id, keys: items.length, skipped: items.filter((i) => i.state === 'skipped').length };
-      await this.ledger.appendWithin(manager, [
-        {
-          principalId: caller.principalId,
-          vault: target.name,
-          keyName: null,
-          keyVersion: null,
-          operation: 'vaultMigrationIn',
-          outcome: 'success',
-          errorCode: null,
-          requestId: caller.requestId,
-          traceId: caller.traceId ?? null,
-          paramsDigest: null,
-          details: { jobId: id, sourceVault: source.name, keys: items.length },
-        },
-      ]);
-      const job = await this.jobs.find(id, manager);
-      if (!job) throw new Error('migration job not readable in its own transaction');
-      return vaultMigrationView(job);
+      return commit(async (manager) => {
+        const now = this.clock.now();
+        await this.jobs.insert(manager, { id, sourceVaultId: source.id, targetVaultId: target.id, mode, queue: this.queue.name, principalId: caller.principalId, requestId: caller.requestId, now }, items);
+        meta.details = { ...meta.details, jobId: id, keys: items.length, skipped: items.filter((i) => i.state === 'skipped').length };
+        await this.ledger.appendWithin(manager, [
+          {
+            principalId: caller.principalId,
+            vault: target.name,
+            keyName: null,
+            keyVersion: null,
+            operation: 'vaultMigrationIn',
+            outcome: 'success',
+            errorCode: null,
+            requestId: caller.requestId,
+            traceId: caller.traceId ?? null,
+            paramsDigest: null,
+            details: { jobId: id, sourceVault: source.name, keys: items.length },
+          },
+        ]);
+        const job = await this.jobs.find(id, manager);
+        if (!job) throw new Error('migration job not readable in its own transaction');
+        return vaultMigrationView(job);
+      });
     });
     await this.queue.kick(id, 0);
     return view;

@@ -119,7 +119,7 @@ export class VaultKeyTransfer {
           versions: versionNumbers,
           mode: r.mode,
           principalId: ctx.principalId,
-          ledgerSeq: receipt.seq,
+          ledgerQueueId: receipt.queueId,
           now,
         });
         const stored = await this.keys.find(target.id, targetName, 'live', manager);

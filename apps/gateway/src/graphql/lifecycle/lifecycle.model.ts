@@ -62,7 +62,8 @@ export class KeyEventModel {
   @Field(() => String, { nullable: true }) keyName!: string | null;
   @Field(() => Int, { nullable: true }) keyVersion!: number | null;
   @Field({ description: 'event metadata as JSON' }) data!: string;
-  @Field(() => Int) ledgerSeq!: number;
+  @Field(() => Int, { nullable: true, description: 'Seq of its ledger entry; null for the moment until the entry is integrated into the chain' })
+  ledgerSeq!: number | null;
   @Field() createdAt!: Date;
 
   static from(e: KeyEvent): KeyEventModel {
