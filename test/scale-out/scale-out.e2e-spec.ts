@@ -344,7 +344,9 @@ describe('scale-out: 2 gateways + 2 workers on one Postgres and one Redis', () =
     expect(verifyLedger.to).toBeGreaterThanOrEqual(lastSeq);
     expect(verifyLedger.checked).toBe(verifyLedger.to);
     expect(verifyLedger.checkpointsChecked).toBeGreaterThan(0);
-    // The entries of both gateways interleave in that one chain (no per-process chains or forks).
+    // The entries of both gateways interleave in that one chain (no per-process chains or forks). Each gateway's
+    // group-commit batch is one transaction, and the integrator keeps a transaction's entries together, so the chain
+    // runs in blocks: how many depends on batching, not on correctness; A…B…A already rules out a chain per process.
     const { rows: chain } = await db.query<LedgerRow>('SELECT * FROM ledger_entries WHERE seq <= $1 ORDER BY seq', [lastSeq]);
     expect(verifyChain(chain.map(toEntry))).toEqual({ ok: true, checked: lastSeq });
     const gatewayOf = new Map(successes.map((s) => [s.requestId, s.gateway]));
@@ -353,7 +355,7 @@ describe('scale-out: 2 gateways + 2 workers on one Postgres and one Redis', () =
       .sort((a, b) => Number(a.seq) - Number(b.seq))
       .map((e) => gatewayOf.get(e.request_id));
     const switches = order.filter((g, i) => i > 0 && g !== order[i - 1]).length;
-    expect(switches).toBeGreaterThan(10);
+    expect(switches).toBeGreaterThanOrEqual(2);
 
     const report = {
       operations: { succeeded: successes.length, perClient: `${Math.min(...perClient)}..${Math.max(...perClient)}`, connectionErrors: connectionErrors.length, graphqlErrors: errorCodes, unansweredCommitted: unanswered.length },
