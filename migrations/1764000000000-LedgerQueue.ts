@@ -48,12 +48,11 @@ export class LedgerQueue1764000000000 implements MigrationInterface {
       CREATE FUNCTION ledger_queue_guard() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN
         -- only ledger_integrate (running as the owner) removes rows, and only after writing them into the chain
-        IF TG_OP = 'DELETE' AND current_user = 'keybridge_ledger_owner' THEN RETURN OLD; END IF;
+        IF TG_OP = 'DELETE' AND current_user = 'keybridge_ledger_owner' THEN RETURN NULL; END IF;
         RAISE EXCEPTION 'ledger_queue: % refused', TG_OP USING ERRCODE = 'insufficient_privilege';
       END $$;
-      CREATE TRIGGER ledger_queue_no_update_delete BEFORE UPDATE OR DELETE ON ledger_queue
-        FOR EACH ROW EXECUTE FUNCTION ledger_queue_guard();
-      CREATE TRIGGER ledger_queue_no_truncate BEFORE TRUNCATE ON ledger_queue
+      -- per statement: refused even when no row matches, and one check per integration rather than one per row
+      CREATE TRIGGER ledger_queue_guard BEFORE UPDATE OR DELETE OR TRUNCATE ON ledger_queue
         FOR EACH STATEMENT EXECUTE FUNCTION ledger_queue_guard();
 
       ALTER TABLE ledger_queue OWNER TO keybridge_ledger_owner;

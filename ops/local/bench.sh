@@ -27,3 +27,7 @@ node "$KB_REPO/dist/bench/transfer.js"
 # verification rate, compliance queries on a seeded bench-only database (LEDGER_BENCH_ROWS, default 1,000,000;
 # 10,000,000 for the figures in docs/ledger-benchmarks.md takes ~15 minutes on 2 cores; 0 skips).
 node "$KB_REPO/dist/bench/ledger-appends.js"
+
+# Ledger designs (bench/ledger-designs.ts): the same state change + entry committed under the wave-1 append lock, as a
+# unit-of-work group commit under that lock, and through the lock-free queue with one integrator (docs/ledger.md).
+node "$KB_REPO/dist/bench/ledger-designs.js"

@@ -18,7 +18,9 @@ describe.each([poolOf(pools, 'softhsm2'), poolOf(pools, 'nss')].map((p) => [p.ve
   };
 
   beforeAll(async () => {
-    hsm = await GrapheneHsmAdapter.open([pool]);
+    // Thousands of calls queue on a few sessions at once here, on a machine the whole suite shares: this suite is
+    // about correctness under concurrency, not the overload bound (which answers UNAVAILABLE after acquireTimeoutMs).
+    hsm = await GrapheneHsmAdapter.open([{ ...pool, acquireTimeoutMs: 120_000 }]);
   });
   afterAll(async () => {
     for (const ref of created) await hsm.destroyKey(ref);

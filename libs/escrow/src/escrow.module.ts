@@ -16,6 +16,7 @@ import { ListRewrapFailuresHandler } from './list-rewrap-failures/list-rewrap-fa
 import { ListRewrapJobsHandler } from './list-rewrap-jobs/list-rewrap-jobs.handler';
 import { PauseRewrapJobHandler } from './pause-rewrap-job/pause-rewrap-job.handler';
 import { EscrowRecordRepository } from './persistence/escrow-record.repository';
+import { EscrowRecordWriter } from './persistence/escrow-record.writer';
 import { RewrapJobRepository } from './persistence/rewrap-job.repository';
 import { BullRewrapQueue } from './queue/bull-rewrap-queue';
 import { REWRAP_QUEUE } from './queue/rewrap-queue.port';
@@ -35,6 +36,7 @@ import { StartRewrapJobHandler } from './start-rewrap-job/start-rewrap-job.handl
     SetEscrowLifetimeHandler,
     { provide: EscrowConfig, useFactory: () => EscrowConfig.fromEnv() },
     EscrowRecordRepository,
+    EscrowRecordWriter,
     RewrapJobRepository,
     RewrapKeys,
     RewrapJobAccess,

@@ -140,6 +140,10 @@ export class GatewayProcess {
     return !this.exited;
   }
 
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
   async stop(): Promise<void> {
     if (this.exited) return;
     const done = new Promise((resolve) => this.child.once('exit', resolve));

@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AppConfig, Clock } from '@keybridge/platform';
+import { AppConfig, ChangeFeed, Clock } from '@keybridge/platform';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 
 type SigningKey = Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
@@ -48,8 +48,9 @@ const byTokenHash = new Map<string, Principal>([
 
 class FakePrincipals {
   constructor(private readonly tokenHash: Buffer) {}
-  async findByTokenHash(hash: Buffer): Promise<Principal | undefined> {
-    return hash.equals(this.tokenHash) ? alice : byTokenHash.get(hash.toString('hex'));
+  async findByTokenHash(hash: Buffer): Promise<{ principal: Principal; expiresAt: Date | null } | undefined> {
+    const principal = hash.equals(this.tokenHash) ? alice : byTokenHash.get(hash.toString('hex'));
+    return principal && { principal, expiresAt: null };
   }
   async findByJwtSubject(subject: string): Promise<Principal | undefined> {
     return subject === 'alice@idp' ? alice : subject === 'dave@idp' ? dave : undefined;
@@ -86,7 +87,8 @@ describe('Authenticator', () => {
       KEYBRIDGE_JWT_ISSUER: 'https://idp.example',
       KEYBRIDGE_JWT_AUDIENCE: 'keybridge',
     });
-    authenticator = new Authenticator(new FakePrincipals(hash) as unknown as PrincipalRepository, new FixedClock(), config);
+    // a feed that never connected: caches are bypassed, every lookup reaches the fake repository
+    authenticator = new Authenticator(new FakePrincipals(hash) as unknown as PrincipalRepository, new FixedClock(), config, new ChangeFeed(config));
   });
 
   const jwt = (key: SigningKey, claims: { sub?: string; iss?: string; aud?: string; exp?: string }) =>

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Injectable } from '@nestjs/common';
-import { AppConfig, Clock } from '@keybridge/platform';
+import { AppConfig, ChangeFeed, Clock, ReadCache } from '@keybridge/platform';
 import { createLocalJWKSet, JSONWebKeySet, jwtVerify } from 'jose';
 import { AuthError, AuthErrorCode } from '../auth.errors';
 import { CertificateMode, matchesBinding, PresentedCertificate, VerifiedCertificate } from '../certificates/certificate-binding';
@@ -18,14 +18,20 @@ type KeySet = ReturnType<typeof createLocalJWKSet>;
 @Injectable()
 export class Authenticator {
   private readonly jwks: KeySet | undefined;
+  /** By token hash (hex): the principal and the token's expiry. Revocations and principal changes empty it. */
+  private readonly tokens: ReadCache<string, { principal: Principal; expiresAt: Date | null }>;
+  private readonly subjects: ReadCache<string, Principal>;
 
   constructor(
     private readonly principals: PrincipalRepository,
     private readonly clock: Clock,
     private readonly config: AppConfig,
+    feed: ChangeFeed,
   ) {
     const file = config.values.KEYBRIDGE_JWT_JWKS_FILE;
     this.jwks = file ? createLocalJWKSet(JSON.parse(readFileSync(file, 'utf8')) as JSONWebKeySet) : undefined;
+    this.tokens = new ReadCache(feed, config, ['api_tokens', 'principals']);
+    this.subjects = new ReadCache(feed, config, ['principals']);
   }
 
   /** `cert` is undefined when the connection carries none (plain HTTP, or TLS without a client certificate). */
@@ -53,11 +59,17 @@ export class Authenticator {
   private async byCredential(authorization: string): Promise<Principal> {
     const credential = /^Bearer (\S+)$/i.exec(authorization)?.[1];
     if (!credential) throw unauthenticated();
-    const principal = looksLikeApiToken(credential)
-      ? await this.principals.findByTokenHash(hashApiToken(credential), this.clock.now())
-      : await this.fromJwt(credential);
+    const principal = looksLikeApiToken(credential) ? await this.fromApiToken(credential) : await this.fromJwt(credential);
     if (!principal) throw unauthenticated();
     return principal;
+  }
+
+  private async fromApiToken(token: string): Promise<Principal | undefined> {
+    const hash = hashApiToken(token);
+    const now = this.clock.now();
+    const found = await this.tokens.get(hash.toString('hex'), () => this.principals.findByTokenHash(hash, now));
+    // a cached token may have expired since it was read
+    return found && (found.expiresAt === null || found.expiresAt > now) ? found.principal : undefined;
   }
 
   private async byCertificateAlone(cert: VerifiedCertificate): Promise<Principal> {
@@ -79,7 +91,8 @@ export class Authenticator {
         audience: this.config.values.KEYBRIDGE_JWT_AUDIENCE,
         currentDate: this.clock.now(),
       });
-      return payload.sub ? await this.principals.findByJwtSubject(payload.sub) : undefined;
+      const subject = payload.sub;
+      return subject ? await this.subjects.get(subject, () => this.principals.findByJwtSubject(subject)) : undefined;
     } catch {
       return undefined;
     }

@@ -30,13 +30,14 @@ const toPrincipal = (r: PrincipalRow): Principal => ({
 export class PrincipalRepository {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
 
-  async findByTokenHash(hash: Buffer, now: Date): Promise<Principal | undefined> {
+  /** The principal of a live token, with the token's expiry (null: none). */
+  async findByTokenHash(hash: Buffer, now: Date): Promise<{ principal: Principal; expiresAt: Date | null } | undefined> {
     const rows = (await this.db.query(
-      `SELECT ${AUTH_COLUMNS} FROM api_tokens t JOIN principals p ON p.id = t.principal_id
+      `SELECT ${AUTH_COLUMNS}, t.expires_at FROM api_tokens t JOIN principals p ON p.id = t.principal_id
         WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > $2) AND NOT p.disabled`,
       [hash, now],
-    )) as PrincipalRow[];
-    return rows[0] && toPrincipal(rows[0]);
+    )) as Array<PrincipalRow & { expires_at: Date | null }>;
+    return rows[0] && { principal: toPrincipal(rows[0]), expiresAt: rows[0].expires_at };
   }
 
   async findByJwtSubject(subject: string): Promise<Principal | undefined> {

@@ -7,7 +7,7 @@ import { AuditMeta, AuditTrail } from '@keybridge/ledger';
 import { Clock } from '@keybridge/platform';
 import { checkExpiresAt, checkLabels, checkOwner, EscrowRecord } from '../model/escrow-record';
 import { EscrowAlgorithm, parseEscrowAlgorithm } from '../model/wrapping';
-import { EscrowRecordRepository } from '../persistence/escrow-record.repository';
+import { EscrowRecordWriter } from '../persistence/escrow-record.writer';
 import { DepositWrappedKeyCommand } from './deposit-wrapped-key.command';
 
 /**
@@ -18,7 +18,7 @@ import { DepositWrappedKeyCommand } from './deposit-wrapped-key.command';
 export class DepositWrappedKeyHandler implements ICommandHandler<DepositWrappedKeyCommand> {
   constructor(
     private readonly keys: RewrapKeys,
-    private readonly records: EscrowRecordRepository,
+    private readonly records: EscrowRecordWriter,
     private readonly audit: AuditTrail,
     private readonly clock: Clock,
   ) {}
@@ -33,7 +33,7 @@ export class DepositWrappedKeyHandler implements ICommandHandler<DepositWrappedK
       params: { algorithm },
       details: { recordId: id },
     };
-    // Every check and read happens before the transaction: inside it, the deposit holds one connection only.
+    // Every check and read happens first; the record and its entry then commit in one group-commit statement.
     return this.audit.runCommitting(meta, async (commit) => {
       const checkedOwner = checkOwner(owner);
       const checkedLabels = checkLabels(labels);
@@ -43,7 +43,7 @@ export class DepositWrappedKeyHandler implements ICommandHandler<DepositWrappedK
       const alg = parseEscrowAlgorithm(algorithm, key.spec);
       const bytes = binaryInput(wrapped, 'wrapped');
       checkWrappedLength(alg, bytes, key.spec.kty === 'RSA' ? key.spec.bits / 8 : 0);
-      return commit((manager) => this.records.insert(manager, {
+      return commit.withEntry((success) => this.records.insert({
         id,
         vaultId: key.vaultId,
         keyId: key.id,
@@ -57,7 +57,7 @@ export class DepositWrappedKeyHandler implements ICommandHandler<DepositWrappedK
         createdBy: caller.principal.id,
         expiresAt: checkedExpiry,
         now,
-      }));
+      }, success));
     });
   }
 }

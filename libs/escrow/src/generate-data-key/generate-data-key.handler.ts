@@ -9,7 +9,7 @@ import { AuditMeta, AuditTrail } from '@keybridge/ledger';
 import { Clock } from '@keybridge/platform';
 import { checkDekBits, checkExpiresAt, checkLabels, checkOwner } from '../model/escrow-record';
 import { defaultAlgorithm, mechanismFor } from '../model/wrapping';
-import { EscrowRecordRepository } from '../persistence/escrow-record.repository';
+import { EscrowRecordWriter } from '../persistence/escrow-record.writer';
 import { DataKeyResult, GenerateDataKeyCommand } from './generate-data-key.command';
 
 @CommandHandler(GenerateDataKeyCommand)
@@ -17,7 +17,7 @@ export class GenerateDataKeyHandler implements ICommandHandler<GenerateDataKeyCo
   constructor(
     private readonly keys: RewrapKeys,
     @Inject(HSM_PORT) private readonly hsm: HsmPort,
-    private readonly records: EscrowRecordRepository,
+    private readonly records: EscrowRecordWriter,
     private readonly audit: AuditTrail,
     private readonly clock: Clock,
   ) {}
@@ -42,8 +42,9 @@ export class GenerateDataKeyHandler implements ICommandHandler<GenerateDataKeyCo
       meta.details = { recordId: id, algorithm };
       const dek = await this.hsm.generateDataKey(usable.ref, mechanismFor(algorithm), dekBits / 8);
       try {
-        const record = await commit((manager) =>
-          this.records.insert(manager, {
+        const record = await commit.withEntry((success) =>
+          this.records.insert(
+            {
             id,
             vaultId: key.vaultId,
             keyId: key.id,
@@ -57,7 +58,9 @@ export class GenerateDataKeyHandler implements ICommandHandler<GenerateDataKeyCo
             createdBy: caller.principal.id,
             expiresAt: checkedExpiry,
             now: this.clock.now(),
-          }),
+            },
+            success,
+          ),
         );
         return { record, plaintext: dek.value.toString('base64url') };
       } finally {

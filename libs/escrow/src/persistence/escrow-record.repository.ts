@@ -4,7 +4,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import { EscrowOrigin, EscrowRecord, Labels, WrappedEscrowRecord } from '../model/escrow-record';
 import { EscrowAlgorithm } from '../model/wrapping';
 
-interface RecordRow {
+export interface RecordRow {
   id: string;
   seq: string;
   vault_id: string;
@@ -25,7 +25,7 @@ interface RecordRow {
   updated_at: Date;
 }
 
-const toRecord = (r: RecordRow): EscrowRecord => ({
+export const toRecord = (r: RecordRow): EscrowRecord => ({
   id: r.id,
   seq: Number(r.seq),
   vaultId: r.vault_id,
@@ -45,7 +45,7 @@ const toRecord = (r: RecordRow): EscrowRecord => ({
   updatedAt: r.updated_at,
 });
 
-const COLUMNS = `r.id, r.seq, r.vault_id, v.name AS vault_name, r.key_id, k.name AS key_name, r.key_version, r.algorithm,
+export const RECORD_COLUMNS = `r.id, r.seq, r.vault_id, v.name AS vault_name, r.key_id, k.name AS key_name, r.key_version, r.algorithm,
   r.dek_bits, r.owner, r.labels, r.origin, r.rewrap_count, r.expires_at, r.purged_at, r.created_at, r.updated_at`;
 const FROM = 'escrow_records r JOIN vaults v ON v.id = r.vault_id LEFT JOIN keys k ON k.id = r.key_id';
 
@@ -84,31 +84,14 @@ export interface RewrapCandidate {
 }
 
 /** Postgres advisory-lock key of "deposits under this key" (a job's snapshot waits for deposits in flight). */
-export const KEY_DEPOSIT_LOCK = `hashtextextended('escrow-deposit:' || $1::text, 0)`;
+export const depositLockKey = (keyIdSql: string): string => `hashtextextended('escrow-deposit:' || ${keyIdSql}::text, 0)`;
 
 @Injectable()
 export class EscrowRecordRepository {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
 
-  /**
-   * Inserts under a shared lock on the key's deposits, so that a re-wrap job starting on the key sees every deposit
-   * that committed before it and none that took its seq after (see RewrapJobRepository.snapshot).
-   */
-  async insert(manager: EntityManager, r: NewEscrowRecord): Promise<EscrowRecord> {
-    await manager.query(`SELECT pg_advisory_xact_lock_shared(${KEY_DEPOSIT_LOCK})`, [r.keyId]);
-    await manager.query(
-      `INSERT INTO escrow_records (id, vault_id, key_id, key_version, algorithm, wrapped, dek_bits, owner, labels, origin, created_by, created_at, updated_at, expires_at)
-       SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12,
-              COALESCE($13::timestamptz, $12::timestamptz + k.escrow_ttl_seconds * interval '1 second')
-         FROM keys k WHERE k.id = $3`,
-      [r.id, r.vaultId, r.keyId, r.keyVersion, r.algorithm, r.wrapped, r.dekBits, r.owner, JSON.stringify(r.labels), r.origin, r.createdBy, r.now, r.expiresAt],
-    );
-    const rows = (await manager.query(`SELECT ${COLUMNS} FROM ${FROM} WHERE r.id = $1`, [r.id])) as RecordRow[];
-    return toRecord(rows[0]);
-  }
-
   async findWrapped(id: string): Promise<WrappedEscrowRecord | undefined> {
-    const rows = (await this.db.query(`SELECT ${COLUMNS}, r.wrapped FROM ${FROM} WHERE r.id = $1`, [id])) as RecordRow[];
+    const rows = (await this.db.query(`SELECT ${RECORD_COLUMNS}, r.wrapped FROM ${FROM} WHERE r.id = $1`, [id])) as RecordRow[];
     return rows[0] && { ...toRecord(rows[0]), wrapped: rows[0].wrapped ?? null };
   }
 
@@ -138,7 +121,7 @@ export class EscrowRecordRepository {
   /** Keyset page by seq. */
   async page(filter: RecordFilter, afterSeq: number | null, limit: number): Promise<EscrowRecord[]> {
     const rows = (await this.db.query(
-      `SELECT ${COLUMNS} FROM ${FROM}
+      `SELECT ${RECORD_COLUMNS} FROM ${FROM}
         WHERE r.vault_id = $1 AND ($2::uuid IS NULL OR r.key_id = $2) AND ($3::int IS NULL OR r.key_version = $3)
           AND ($4::text IS NULL OR r.owner = $4) AND ($5::jsonb IS NULL OR r.labels @> $5) AND ($6::bigint IS NULL OR r.seq > $6)
         ORDER BY r.seq LIMIT $7`,

@@ -4,7 +4,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import { Labels } from '../model/escrow-record';
 import { ClaimedRange, RewrapFailure, RewrapFailureReason, RewrapJob, RewrapJobStatus, RewrapSelector, RewrapTarget } from '../model/rewrap-job';
 import { EscrowAlgorithm } from '../model/wrapping';
-import { KEY_DEPOSIT_LOCK, RewrapCandidate } from './escrow-record.repository';
+import { depositLockKey, RewrapCandidate } from './escrow-record.repository';
 
 interface JobRow {
   id: string;
@@ -137,7 +137,7 @@ export class RewrapJobRepository {
   }
 
   async create(manager: EntityManager, j: NewRewrapJob): Promise<RewrapJob> {
-    await manager.query(`SELECT pg_advisory_xact_lock(${KEY_DEPOSIT_LOCK})`, [j.source.keyId]);
+    await manager.query(`SELECT pg_advisory_xact_lock(${depositLockKey('$1')})`, [j.source.keyId]);
     const params = selectorParams(j.source);
     const [stats] = (await manager.query(
       `SELECT count(*) AS total, COALESCE(max(r.seq), 0) AS max_seq FROM escrow_records r WHERE $1::int IS NOT NULL AND ${SELECTED}`,

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { AuthError, AuthErrorCode, GrantRepository, Permission, Principal } from '@keybridge/auth';
+import { AppConfig, ChangeFeed, ReadCache } from '@keybridge/platform';
 import { KeyError, KeyErrorCode } from '../keys.errors';
 import { Vault } from '../model/key';
 import { VaultRepository } from '../persistence/vault.repository';
@@ -11,13 +12,20 @@ import { VaultRepository } from '../persistence/vault.repository';
  */
 @Injectable()
 export class VaultAccess {
+  /** (vault name, principal id) → the vault and the principal's permissions there; emptied by grant and vault changes. */
+  private readonly cache: ReadCache<string, { vault: Vault; permissions: string[] | null }>;
+
   constructor(
     private readonly vaults: VaultRepository,
     private readonly grants: GrantRepository,
-  ) {}
+    feed: ChangeFeed,
+    config: AppConfig,
+  ) {
+    this.cache = new ReadCache(feed, config, ['grants', 'vaults']);
+  }
 
   async authorize(principal: Principal, vaultName: string, permission: Permission): Promise<Vault> {
-    const found = await this.vaults.findWithPermissions(vaultName, principal.id);
+    const found = await this.cache.get(`${vaultName}\0${principal.id}`, () => this.vaults.findWithPermissions(vaultName, principal.id));
     if (!found) throw vaultNotFound(vaultName);
     if (!found.permissions) throw vaultNotFound(vaultName).asDenial();
     if (!found.permissions.includes(permission)) {

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { EventRecorder, KeyEventKind } from '@keybridge/events';
-import { Commit } from '@keybridge/ledger';
+import { TransactionCommit } from '@keybridge/ledger';
 import { Clock, RequestContext } from '@keybridge/platform';
 import { HsmKeyGenerator } from '../generation/hsm-key-generator';
 import { KeyError, KeyErrorCode } from '../keys.errors';
@@ -17,7 +17,7 @@ export interface RotationRequest {
   /** Why: 'manual' (rotateKey) or 'policy'. Goes into the KeyRotated event. */
   reason: 'manual' | 'policy';
   /** The caller's AuditTrail commit: the version, the event and the caller's own entry in one transaction. */
-  commit: Commit;
+  commit: TransactionCommit;
   /**
    * Policy rotations: re-checked under the key's row lock so that only one of several workers rotates. Returns false
    * when the rotation is no longer due (another worker did it).

@@ -12,7 +12,17 @@ import { DataSource, EntityManager } from 'typeorm';
 
 type Scalar = string | number | boolean | null;
 
-export type Commit = <R>(work: (manager: EntityManager) => Promise<R>) => Promise<R>;
+/** `work` and the success entry in one transaction. */
+export type TransactionCommit = <R>(work: (manager: EntityManager) => Promise<R>) => Promise<R>;
+
+/** How a state change commits together with its success entry. */
+export interface Commit extends TransactionCommit {
+  /**
+   * For writers that commit a state change and the given success entry atomically by themselves — a group commit
+   * that writes many callers' rows and entries in one statement (escrow records). Resolves once both are durable.
+   */
+  withEntry<R>(write: (success: LedgerEntryInput) => Promise<R>): Promise<R>;
+}
 
 /** What the ledger says about one access. `params` is digested; `details` is stored as is — neither may hold secrets. */
 export interface AuditMeta {
@@ -56,16 +66,23 @@ export class AuditTrail {
 
   private async record<T>(meta: AuditMeta, body: (commit: Commit) => Promise<T>): Promise<T> {
     let committed = false;
-    const commit: Commit = async (work) => {
-      const result = await this.db.transaction(async (manager) => {
-        const value = await work(manager);
-        await this.ledger.appendWithin(manager, [entry(meta, 'success', null)]);
-        return value;
-      });
+    const committing = async <R>(write: () => Promise<R>): Promise<R> => {
+      const result = await write();
       committed = true;
       this.integrator.nudge();
       return result;
     };
+    const commit: Commit = Object.assign(
+      <R>(work: (manager: EntityManager) => Promise<R>) =>
+        committing(() =>
+          this.db.transaction(async (manager) => {
+            const value = await work(manager);
+            await this.ledger.appendWithin(manager, [entry(meta, 'success', null)]);
+            return value;
+          }),
+        ),
+      { withEntry: <R>(write: (success: LedgerEntryInput) => Promise<R>) => committing(() => write(entry(meta, 'success', null))) },
+    );
     let result: T;
     try {
       result = await body(commit);

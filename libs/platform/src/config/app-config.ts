@@ -20,6 +20,13 @@ const envSchema = z.object({
   KEYBRIDGE_DB_ACQUIRE_TIMEOUT_MS: z.coerce.number().int().min(50).max(60_000).default(2000),
   /** What a nested connection acquisition (a transaction waiting for a second connection) does: docs/configuration.md. */
   KEYBRIDGE_DB_GUARD: z.enum(['throw', 'log', 'off']).default('throw'),
+  /**
+   * How long access-check caches (credentials, grants, key metadata) may serve an entry at most; changes reach every
+   * process through Postgres LISTEN/NOTIFY long before that (docs/configuration.md). 0 turns the caches off.
+   */
+  KEYBRIDGE_CACHE_TTL_MS: z.coerce.number().int().min(0).max(3_600_000).default(10_000),
+  /** How often the change feed proves its connection alive; caches are bypassed after two missed beats. */
+  KEYBRIDGE_CACHE_HEARTBEAT_MS: z.coerce.number().int().min(50).max(10_000).default(250),
   /** Whether this process integrates the ledger queue in the background (readers still settle it when they must). */
   KEYBRIDGE_LEDGER_INTEGRATE: z.enum(['on', 'off']).default('on'),
   /** How often each process moves committed ledger queue entries into the chain (0: only when it queued some). */

@@ -2,11 +2,15 @@ import { Global, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '../config/app-config';
+import { ChangeFeed } from '../cache/change-feed';
 import { installConnectionGuard } from './connection-guard';
 
 const CONNECTION_GUARD = Symbol('CONNECTION_GUARD');
 
-/** The application's Postgres connection (TypeORM over pg). Schema comes only from migrations/. */
+/**
+ * The application's Postgres connection (TypeORM over pg; schema only from migrations/), its nested-connection guard,
+ * and the change feed that keeps in-process caches honest.
+ */
 @Global()
 @Module({
   imports: [
@@ -25,11 +29,13 @@ const CONNECTION_GUARD = Symbol('CONNECTION_GUARD');
     }),
   ],
   providers: [
+    ChangeFeed,
     {
       provide: CONNECTION_GUARD,
       inject: [DataSource, AppConfig],
       useFactory: (dataSource: DataSource, config: AppConfig) => installConnectionGuard(dataSource, config.values.KEYBRIDGE_DB_GUARD),
     },
   ],
+  exports: [ChangeFeed],
 })
 export class DatabaseModule {}

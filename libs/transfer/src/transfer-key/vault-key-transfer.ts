@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { KeyError, KeyErrorCode, KeyRecord, KeyRepository, KeyVersionRecord, keyView, Vault } from '@keybridge/keys';
-import { Commit, LedgerWriter } from '@keybridge/ledger';
+import { LedgerWriter, TransactionCommit } from '@keybridge/ledger';
 import { Clock, RequestContext } from '@keybridge/platform';
 import { KeyMover } from '../move-keys/key-mover';
 import { KeyTransferRepository } from '../persistence/key-transfer.repository';
@@ -18,7 +18,7 @@ export interface VaultKeyTransferRequest {
   targetName: string;
   mode: TransferMode;
   /** From AuditTrail.runCommitting of the caller's source-vault entry. */
-  commit: Commit;
+  commit: TransactionCommit;
 }
 
 /**
