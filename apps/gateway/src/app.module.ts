@@ -25,6 +25,7 @@ import { AdminResolver } from './graphql/admin/admin.resolver';
 import { ByokResolver } from './graphql/byok/byok.resolver';
 import { TransferResolver } from './graphql/transfer/transfer.resolver';
 import { LifecycleResolver } from './graphql/lifecycle/lifecycle.resolver';
+import { BatchCryptoResolver } from './graphql/crypto/batch-crypto.resolver';
 import { CryptoResolver } from './graphql/crypto/crypto.resolver';
 import { EscrowResolver } from './graphql/escrow/escrow.resolver';
 import { KeysResolver } from './graphql/keys/keys.resolver';
@@ -83,6 +84,7 @@ export class AppModule {
         AdminResolver,
         KeysResolver,
         CryptoResolver,
+        BatchCryptoResolver,
         PoolsResolver,
         ByokResolver,
         TransferResolver,

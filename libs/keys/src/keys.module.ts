@@ -28,6 +28,13 @@ import { UnwrapKeyHandler } from './unwrap-key/unwrap-key.handler';
 import { UpdateKeyHandler } from './update-key/update-key.handler';
 import { VerifyHandler } from './verify/verify.handler';
 import { WrapKeyHandler } from './wrap-key/wrap-key.handler';
+import { KeyBatchRunner } from './batch/key-batch.runner';
+import { WrapKeysHandler } from './wrap-keys/wrap-keys.handler';
+import { UnwrapKeysHandler } from './unwrap-keys/unwrap-keys.handler';
+import { EncryptBatchHandler } from './encrypt-batch/encrypt-batch.handler';
+import { DecryptBatchHandler } from './decrypt-batch/decrypt-batch.handler';
+import { SignBatchHandler } from './sign-batch/sign-batch.handler';
+import { VerifyBatchHandler } from './verify-batch/verify-batch.handler';
 
 @Module({
   imports: [EventsModule],
@@ -38,6 +45,13 @@ import { WrapKeyHandler } from './wrap-key/wrap-key.handler';
     KeyLocator,
     KeyGate,
     KeyCrypto,
+    KeyBatchRunner,
+    WrapKeysHandler,
+    UnwrapKeysHandler,
+    EncryptBatchHandler,
+    DecryptBatchHandler,
+    SignBatchHandler,
+    VerifyBatchHandler,
     HsmKeyGenerator,
     KeyRotator,
     CreateVaultHandler,

@@ -64,6 +64,26 @@ export class AuditTrail {
     return measureOperation(meta.operation, outcomeOf, () => this.record(meta, body));
   }
 
+  /**
+   * Batch operations: one entry per item — success, or the item's own denial or failure — appended together (the
+   * writer group-commits them in one statement). Per item: undefined once its entry committed, or the error that must
+   * replace its result (fail closed item by item: a result leaves only with its entry).
+   */
+  async recordEach(items: Array<{ meta: AuditMeta; error?: unknown }>): Promise<Array<Error | undefined>> {
+    return Promise.all(
+      items.map(async ({ meta, error }) => {
+        const outcome = error === undefined ? 'success' : outcomeOf(error);
+        const code = error === undefined ? null : error instanceof DomainError ? error.code : 'INTERNAL';
+        try {
+          await this.ledger.append(entry(meta, outcome, code));
+          return undefined;
+        } catch (ledgerError) {
+          return ledgerError instanceof Error ? ledgerError : new Error(String(ledgerError));
+        }
+      }),
+    );
+  }
+
   private async record<T>(meta: AuditMeta, body: (commit: Commit) => Promise<T>): Promise<T> {
     let committed = false;
     const committing = async <R>(write: () => Promise<R>): Promise<R> => {

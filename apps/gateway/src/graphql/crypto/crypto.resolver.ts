@@ -10,6 +10,13 @@ const WRAP = 'RSA_OAEP, RSA_OAEP_256, RSA1_5 (RSA); A128KW, A192KW, A256KW, CKM_
 const ENCRYPT = 'RSA_OAEP, RSA_OAEP_256 (RSA); A128GCM, A192GCM, A256GCM (AES)';
 const SIGN = 'RS256/384/512, PS256/384/512 (RSA); ES256 (P-256), ES384 (P-384), ES512 (P-521), ES256K (secp256k1)';
 
+/** The algorithm lists of the descriptions, for the batch forms too. */
+export const ALGORITHMS = {
+  wrap: `Algorithms: ${WRAP}. Permission: wrapKey or unwrapKey`,
+  encrypt: `Algorithms: ${ENCRYPT}. Permission: encrypt or decrypt`,
+  sign: `Algorithms: ${SIGN}. Permission: sign or verify`,
+};
+
 /** Cryptographic operations with a key version; all byte values are base64url. */
 @Resolver()
 export class CryptoResolver {

@@ -1,0 +1,17 @@
+import { Command } from '@nestjs/cqrs';
+import { Caller } from '@keybridge/auth';
+import { KeyTarget } from '../access/key-gate';
+import { BatchResult } from '../batch/key-batch.runner';
+
+/** Per item: base64url of the unwrapped key material. */
+export class UnwrapKeysCommand extends Command<BatchResult<string>> {
+  constructor(
+    readonly caller: Caller,
+    readonly target: KeyTarget,
+    readonly algorithm: string,
+    /** base64url wrapped values, at most MAX_BATCH_ITEMS */
+    readonly values: string[],
+  ) {
+    super();
+  }
+}
