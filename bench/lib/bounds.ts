@@ -21,7 +21,8 @@ export function boundsOf(run: { cpu: CpuUsage; load: LoadResult }, cores: number
     const server = ms(cpu.gateway) + ms(cpu.postgres) + ms(cpu.worker) + ms(cpu.redis);
     out.push(
       `CPU per call: gateway ${ms(cpu.gateway).toFixed(2)} ms (event loop ${ms(cpu.gatewayEventLoop).toFixed(2)} ms), postgres ${ms(cpu.postgres).toFixed(2)} ms, ` +
-        `bench client ${ms(cpu.bench).toFixed(2)} ms → the server side alone could do at most ≈ ${Math.round((cores * 1000) / server)} calls/s on ${cores} cores`,
+        `worker ${ms(cpu.worker).toFixed(2)} ms, bench client ${ms(cpu.bench).toFixed(2)} ms, other processes ${ms(cpu.others).toFixed(2)} ms → ` +
+        `the server side alone could do at most ≈ ${Math.round((cores * 1000) / server)} calls/s on ${cores} cores`,
     );
   }
   for (const g of cpu.gateways) {
