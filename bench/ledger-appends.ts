@@ -229,9 +229,9 @@ async function apiWrap(appendCpuMicros: number): Promise<Record<string, unknown>
   };
   const set = processesOf(process.env.KEYBRIDGE_DATA_DIR);
   const warm = await openConnections(target, concurrency);
-  await runLoad(warm, target, source, 1.5);
+  await runLoad(warm, source, 1.5);
   const a = snapshot(set);
-  const load: LoadResult = await runLoad(warm, target, source, seconds);
+  const load: LoadResult = await runLoad(warm, source, seconds);
   const cpu = usageBetween(a, snapshot(set), cpus().length);
   closeConnections(warm);
   const serverCpuSeconds = (((cpu.gateway ?? 0) + (cpu.postgres ?? 0) + (cpu.worker ?? 0)) / 100) * cpu.seconds;

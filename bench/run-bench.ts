@@ -22,28 +22,26 @@
  */
 import { spawn } from 'node:child_process';
 import { constants, createPublicKey, JsonWebKey, publicEncrypt, randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, release, totalmem } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { Client } from 'pg';
 import { loadPoolsFile, RawBaselineResult, RawFamily, runRawBaseline } from '@keybridge/hsm';
-import { BenchFixture, createFixture, LedgerCount, ledgerCount, ledgerHead, requireEnv, resolveObjectIds } from './lib/fixtures';
+import { ApiWindow, measureApiWindow, windowFailures, windowLine } from './lib/api-window';
+import { boundsOf, cpuLine } from './lib/bounds';
+import { BenchFixture, createFixture, requireEnv, resolveObjectIds } from './lib/fixtures';
 import { buildPost, closeConnections, HttpTarget, LoadResult, openConnections, parseTarget, RequestSource, runLoad } from './lib/http-load';
+import { commonSettings, list } from './lib/knobs';
 import { CpuUsage, processesOf, snapshot, usageBetween, waitForQuiet } from './lib/proc-cpu';
+import { rawErrorLines, rawWindowHooks } from './lib/raw-windows';
+import { pad, pct, writeResults } from './lib/report';
 
 type Op = 'wrap' | 'unwrap';
 
-interface ApiRun {
+interface ApiRun extends ApiWindow {
   op: Op;
   operation: 'wrapKey' | 'unwrapKey';
   family: RawFamily;
   concurrency: number;
-  load: LoadResult;
-  cpu: CpuUsage;
-  ledger: LedgerCount;
-  auditMatches: boolean;
-  /** Other processes used more than BENCH_CONTAMINATED_AT % of a core during the window. */
-  contaminated: boolean;
   bounds: string[];
 }
 
@@ -57,35 +55,11 @@ const UNWRAP = 'mutation($k: KeyRefInput!, $a: String!, $v: String!) { unwrapKey
 const KWP_GOAL_OPS = 6000;
 const RSA_GOAL_RATIO = 0.85;
 
-function num(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number (got ${JSON.stringify(raw)})`);
-  return value;
-}
-
 function settings() {
-  const concurrencies = process.env.BENCH_CONCURRENCIES
-    ? process.env.BENCH_CONCURRENCIES.split(',').map((s) => Number(s.trim()))
-    : [num('BENCH_CONCURRENCY', 16), num('BENCH_CONCURRENCY_HIGH', 64)];
-  if (concurrencies.some((c) => !Number.isInteger(c) || c < 1 || c > 1024)) throw new Error('concurrencies must be integers 1..1024');
-  const ops = (process.env.BENCH_OPS ?? 'wrap,unwrap').split(',').map((s) => s.trim()) as Op[];
-  if (ops.some((o) => !(o in OPS))) throw new Error('BENCH_OPS is a comma list of wrap, unwrap');
   return {
-    seconds: num('BENCH_SECONDS', 8),
-    auxSeconds: num('BENCH_AUX_SECONDS', 3),
-    warmupSeconds: num('BENCH_WARMUP_SECONDS', 1.5),
-    concurrencies: [...new Set(concurrencies)],
-    pool: process.env.BENCH_POOL ?? 'pool-a',
-    ops,
-    raw: process.env.BENCH_RAW !== '0',
+    ...commonSettings(),
+    ops: list<Op>('BENCH_OPS', 'wrap,unwrap', ['wrap', 'unwrap']),
     floor: process.env.BENCH_FLOOR !== '0',
-    label: (process.env.BENCH_LABEL ?? '').replace(/[^A-Za-z0-9._-]/g, ''),
-    resultsDir: process.env.BENCH_RESULTS_DIR ?? resolve(__dirname, '..', '..', 'bench', 'results'),
-    quietMaxOthers: num('BENCH_QUIET_MAX_OTHERS', 15),
-    quietWaitSeconds: num('BENCH_QUIET_WAIT', 90),
-    contaminatedAt: num('BENCH_CONTAMINATED_AT', 25),
   };
 }
 
@@ -145,40 +119,10 @@ function unwrapSource(target: HttpTarget, fixture: BenchFixture, samples: RsaSam
   return { next: () => requests[i++ % requests.length] };
 }
 
-function boundsOf(run: Pick<ApiRun, 'op' | 'cpu' | 'load'>, cores: number): string[] {
-  const { cpu, load } = run;
-  const out: string[] = [];
-  const capacity = cores * 100;
-  if (load.opsPerSec > 0) {
-    const ms = (percent: number | null): number => ((percent ?? 0) / 100 / load.opsPerSec) * 1000;
-    const server = ms(cpu.gateway) + ms(cpu.postgres) + ms(cpu.worker) + ms(cpu.redis);
-    out.push(
-      `CPU per call: gateway ${ms(cpu.gateway).toFixed(2)} ms (event loop ${ms(cpu.gatewayEventLoop).toFixed(2)} ms), postgres ${ms(cpu.postgres).toFixed(2)} ms, ` +
-        `bench client ${ms(cpu.bench).toFixed(2)} ms → the server side alone could do at most ≈ ${Math.round((cores * 1000) / server)} calls/s on ${cores} cores`,
-    );
-  }
-  if (cpu.gatewayEventLoop !== null && cpu.gatewayEventLoop >= 85) {
-    out.push(`gateway event loop saturated: its main JS thread used ${cpu.gatewayEventLoop}% of a core (single-threaded work per request)`);
-  }
-  const shares = `gateway ${cpu.gateway}%, postgres ${cpu.postgres}%, bench client ${cpu.bench}%, other processes ${cpu.others}%`;
-  if (cpu.machineBusy >= capacity * 0.9) {
-    out.push(`machine CPU saturated: ${cpu.machineBusy}% of ${capacity}% busy (${shares})`);
-  } else if (cpu.machineBusy >= capacity * 0.75) {
-    out.push(
-      `machine CPU mostly busy: ${cpu.machineBusy}% of ${capacity}% (${shares}); the idle rest is hand-off latency between the event loop, ` +
-        `Postgres and the HSM threads (${load.concurrency} in flight / ${load.latencyMs.mean} ms mean latency ≈ ${Math.round((load.concurrency / load.latencyMs.mean) * 1000)}/s)`,
-    );
-  }
-  if (run.op === 'unwrap' && cpu.gatewayOtherThreads !== null && cpu.gatewayOtherThreads >= 100) {
-    out.push(`RSA private-key operations on the gateway's libuv threads: ${cpu.gatewayOtherThreads}% of a core`);
-  }
-  if (out.length === 1) {
-    out.push(
-      `no CPU resource saturated (machine ${cpu.machineBusy}% of ${capacity}%, gateway event loop ${cpu.gatewayEventLoop}%): ` +
-        `bounded by latency × concurrency (${load.concurrency} / ${load.latencyMs.mean} ms ≈ ${Math.round((load.concurrency / load.latencyMs.mean) * 1000)}/s)`,
-    );
-  }
-  return out;
+/** Only unwrapKey runs RSA, on the gateway's libuv threads. */
+function rsaBound(run: ApiRun): string[] {
+  const other = run.cpu.gatewayOtherThreads;
+  return run.op === 'unwrap' && other !== null && other >= 100 ? [`RSA private-key operations on the gateway's libuv threads: ${other}% of a core`] : [];
 }
 
 interface FloorRun {
@@ -213,10 +157,10 @@ async function measureFloor(
       await quiet();
       const connections = await openConnections(target, concurrency);
       try {
-        await runLoad(connections, target, source, warmupSeconds);
-        const server = { gatewayPid: child.pid };
+        await runLoad(connections, source, warmupSeconds);
+        const server = { gatewayPid: child.pid, moreGatewayPids: [] };
         const before = snapshot({ ...procs, ...server });
-        const load = await runLoad(connections, target, source, seconds);
+        const load = await runLoad(connections, source, seconds);
         const cpu = usageBetween(before, snapshot({ ...procs, ...server }), cores);
         out.push({ concurrency, load, cpu, serverCpu: cpu.gateway });
       } finally {
@@ -227,15 +171,6 @@ async function measureFloor(
   } finally {
     child.kill('SIGTERM');
   }
-}
-
-function pad(s: string | number, n: number, left = false): string {
-  const t = String(s);
-  return left ? t.padEnd(n) : t.padStart(n);
-}
-
-function pct(x: number): string {
-  return `${(x * 100).toFixed(1)}%`;
 }
 
 async function main(): Promise<void> {
@@ -278,9 +213,8 @@ async function main(): Promise<void> {
     const quiet = (): Promise<unknown> => waitForQuiet(procs, cores, cfg.quietMaxOthers, cfg.quietWaitSeconds, log);
     const contaminated: string[] = [];
     let raw: RawBaselineResult | undefined;
-    const rawWindows: Record<string, CpuUsage> = {};
+    const { windows: rawWindows, hooks } = rawWindowHooks({ procs, cores, contaminatedAt: cfg.contaminatedAt, quiet, log, contaminated });
     if (cfg.raw) {
-      let windowStart: ReturnType<typeof snapshot> | undefined;
       log(`bench: raw PKCS#11 baseline on ${pool.name} (${pool.vendor}, ${pool.sessions} sessions), the gateway idle`);
       raw = await runRawBaseline({
         pool,
@@ -292,23 +226,11 @@ async function main(): Promise<void> {
         warmupSeconds: Math.min(cfg.warmupSeconds, 1),
         inFlight: cfg.concurrencies[0],
         families: cfg.ops.map((o) => OPS[o].family),
-        beforeEach: async () => void (await quiet()),
-        onWindow: (id, phase) => {
-          if (phase === 'start') windowStart = snapshot(procs);
-          else if (windowStart) rawWindows[id] = usageBetween(windowStart, snapshot(procs), cores);
-        },
-        log: (line) => {
-          const id = /^raw (\S+)/.exec(line)?.[1];
-          const u = id ? rawWindows[id] : undefined;
-          if (id && u && u.others > cfg.contaminatedAt) contaminated.push(`raw ${id}: other processes used ${u.others}% of a core`);
-          log(u ? `${line}  [machine ${u.machineBusy}%, others ${u.others}%${u.others > cfg.contaminatedAt ? ' CONTAMINATED' : ''}]` : line);
-        },
+        ...hooks,
       });
-      const rawErrors = raw.measurements.filter((m) => m.errors > 0);
-      if (rawErrors.length) {
-        exitCode = 1;
-        for (const m of rawErrors) log(`!!!!! RAW BASELINE ERRORS: ${m.id}: ${m.errors} errors, first: ${m.firstError}`);
-      }
+      const rawErrors = rawErrorLines(raw);
+      if (rawErrors.length) exitCode = 1;
+      for (const line of rawErrors) log(line);
     }
 
     // ------------------------------------------------------------------------------------------ HTTP floor
@@ -327,47 +249,20 @@ async function main(): Promise<void> {
 
     // ------------------------------------------------------------------------------------------ API
     const runs: ApiRun[] = [];
+    const ctx = { db, procs, cores, seconds: cfg.seconds, warmupSeconds: cfg.warmupSeconds, contaminatedAt: cfg.contaminatedAt, quiet };
     for (const op of cfg.ops) {
       const { operation, family } = OPS[op];
       const source = op === 'wrap' ? wrapSource(target, fixture) : unwrapSource(target, fixture, samples);
       for (const concurrency of cfg.concurrencies) {
-        await quiet();
-        const connections = await openConnections(target, concurrency);
-        try {
-          const warm = await runLoad(connections, target, source, cfg.warmupSeconds);
-          if (warm.ok === 0) {
-            throw new Error(`${operation} @${concurrency}: no successful call during warm-up; errors: ${JSON.stringify(warm.errorKinds)} ${warm.errorSamples.join(' | ')}`);
-          }
-          const head = await ledgerHead(db);
-          const before = snapshot(procs);
-          const load = await runLoad(connections, target, source, cfg.seconds);
-          const after = snapshot(procs);
-          const ledger = await ledgerCount(db, fixture.vault, operation, head);
-          const cpu = usageBetween(before, after, cores);
-          const auditMatches = ledger.success === load.ok;
-          const dirty = cpu.others > cfg.contaminatedAt;
-          if (dirty) contaminated.push(`api ${operation}@${concurrency}: other processes used ${cpu.others}% of a core`);
-          const run: ApiRun = { op, operation, family, concurrency, load, cpu, ledger, auditMatches, contaminated: dirty, bounds: [] };
-          run.bounds = boundsOf(run, cores);
-          runs.push(run);
-          log(
-            `api ${operation}@${String(concurrency).padEnd(3)} ${String(load.opsPerSec).padStart(6)} ops/s  p50 ${load.latencyMs.p50} ms  p99 ${load.latencyMs.p99} ms  ` +
-              `errors ${load.errors}  ledger +${ledger.success} success/+${ledger.total} total  cpu: gateway ${cpu.gateway}% (loop ${cpu.gatewayEventLoop}%), ` +
-              `postgres ${cpu.postgres}%, client ${load.clientCpuPercent}%, others ${cpu.others}%, machine ${cpu.machineBusy}/${cpu.machineCapacity}%` +
-              (dirty ? '  CONTAMINATED' : ''),
-          );
-          if (load.errors > 0) {
-            exitCode = 1;
-            log(`!!!!! ${load.errors} FAILED CALLS (${pct(load.errors / Math.max(1, load.completed))}) in ${operation}@${concurrency}: ${JSON.stringify(load.errorKinds)}`);
-            for (const s of load.errorSamples) log(`!!!!!   ${s}`);
-          }
-          if (!auditMatches) {
-            exitCode = 1;
-            log(`!!!!! LEDGER MISMATCH in ${operation}@${concurrency}: ${load.ok} successful calls but ${ledger.success} success entries (${ledger.total} entries in all)`);
-          }
-        } finally {
-          closeConnections(connections);
-        }
+        const window = await measureApiWindow(ctx, { targets: [target], concurrency, source, ledger: { vault: fixture.vault, operation } });
+        const run: ApiRun = { op, operation, family, concurrency, ...window, bounds: [] };
+        run.bounds = boundsOf(run, cores, rsaBound(run));
+        runs.push(run);
+        if (run.contaminated) contaminated.push(`api ${operation}@${concurrency}: other processes used ${run.cpu.others}% of a core`);
+        log(windowLine(`${operation}@${concurrency}`, run));
+        const failures = windowFailures(`${operation}@${concurrency}`, run);
+        if (failures.length) exitCode = 1;
+        for (const line of failures) log(line);
       }
     }
 
@@ -452,12 +347,7 @@ async function main(): Promise<void> {
     log('');
     log('What bounds each API run (CPU as % of one core over the measurement window):');
     for (const r of runs) {
-      const c = r.cpu;
-      log(
-        `  ${r.operation}@${r.concurrency}: gateway ${c.gateway}% (event loop ${c.gatewayEventLoop}%, other threads ${c.gatewayOtherThreads}%), ` +
-          `postgres ${c.postgres}%, bench client ${r.load.clientCpuPercent}%, worker ${c.worker}%, redis ${c.redis}%, other processes ${c.others}%, ` +
-          `machine ${c.machineBusy}% of ${c.machineCapacity}%`,
-      );
+      log(`  ${r.operation}@${r.concurrency}: ${cpuLine(r.cpu, r.load.clientCpuPercent)}`);
       for (const b of r.bounds) log(`    bound: ${b}`);
     }
     for (const f of floor) {
@@ -482,9 +372,6 @@ async function main(): Promise<void> {
       log(`machine: no other process used more than ${cfg.contaminatedAt}% of a core during any measurement`);
     }
 
-    mkdirSync(cfg.resultsDir, { recursive: true });
-    const stamp = startedAt.toISOString().replace(/[:.]/g, '-');
-    const file = join(cfg.resultsDir, `${stamp}${cfg.label ? `-${cfg.label}` : ''}.json`);
     const summary = rows.map((row) => ({
       operation: row.title,
       rawBaseline: row.reference ? { id: row.reference.id, opsPerSec: row.reference.opsPerSec } : null,
@@ -511,8 +398,7 @@ async function main(): Promise<void> {
       ledgerMatches: audited,
       exitCode,
     };
-    writeFileSync(file, JSON.stringify(result, null, 2) + '\n');
-    log(`results: ${file}`);
+    log(`results: ${writeResults(cfg.resultsDir, '', startedAt, cfg.label, result)}`);
     if (exitCode !== 0) log('bench: FINISHED WITH ERRORS (see the !!!!! lines above)');
   } finally {
     await db.end();

@@ -50,10 +50,11 @@ export function adminToken(): string {
 const KEY_FIELDS = 'kid name jwk { kty n e }';
 
 /**
- * A fresh vault on the pool, a principal holding only what the bench needs (create, get, wrapKey, unwrapKey) and
- * an API token, an AES-256 key and (if wanted) an RSA-3072 key, all through the API with the admin token.
+ * A fresh vault on the pool, a principal holding only what the bench needs (create, get, wrapKey, unwrapKey, and
+ * `morePermissions`) and an API token, an AES-256 key and (if wanted) an RSA-3072 key, all through the API with the
+ * admin token.
  */
-export async function createFixture(graphqlUrl: string, pool: string, withRsa: boolean): Promise<BenchFixture> {
+export async function createFixture(graphqlUrl: string, pool: string, withRsa: boolean, morePermissions: string[] = []): Promise<BenchFixture> {
   const admin = new Gql(graphqlUrl, adminToken());
   const suffix = randomBytes(4).toString('hex');
   const vault = `bench-${suffix}`;
@@ -67,7 +68,7 @@ export async function createFixture(graphqlUrl: string, pool: string, withRsa: b
   await admin.data('mutation($p: String!, $v: String!, $perms: [Permission!]!) { setGrant(principal: $p, vault: $v, permissions: $perms) { vault } }', {
     p: principal,
     v: vault,
-    perms: ['get', 'create', 'wrapKey', 'unwrapKey'],
+    perms: ['get', 'create', 'wrapKey', 'unwrapKey', ...morePermissions],
   });
   const owner = new Gql(graphqlUrl, createApiToken.token);
   const create = async (input: Record<string, unknown>): Promise<{ kid: string; name: string; jwk: Record<string, string | null> }> =>

@@ -42,7 +42,11 @@ export class KeepAliveConnection {
   private closed = false;
   sentAt = 0;
 
-  private constructor(private readonly socket: Socket) {
+  private constructor(
+    private readonly socket: Socket,
+    /** Where it connects to, and reconnects to when the server closed it. */
+    readonly target: HttpTarget,
+  ) {
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', (error) => this.fail(error));
@@ -55,7 +59,7 @@ export class KeepAliveConnection {
       socket.once('error', reject);
       socket.once('connect', () => {
         socket.off('error', reject);
-        resolve(new KeepAliveConnection(socket));
+        resolve(new KeepAliveConnection(socket, target));
       });
     });
   }
@@ -163,10 +167,11 @@ export interface LoadResult {
 }
 
 /**
- * Runs `concurrency` callers for `seconds` (each: send, wait for the response, check, repeat). No new request starts
- * after the deadline; requests in flight are awaited, so every request sent is accounted for (ok or error).
+ * Runs one caller per connection for `seconds` (each: send, wait for the response, check, repeat). No new request
+ * starts after the deadline; requests in flight are awaited, so every request sent is accounted for (ok or error).
+ * A connection the server closed is reopened to its own target.
  */
-export async function runLoad(connections: KeepAliveConnection[], target: HttpTarget, source: RequestSource, seconds: number): Promise<LoadResult> {
+export async function runLoad(connections: KeepAliveConnection[], source: RequestSource, seconds: number): Promise<LoadResult> {
   const latencies: number[] = [];
   const errorKinds: Record<string, number> = {};
   const errorSamples: string[] = [];
@@ -191,7 +196,7 @@ export async function runLoad(connections: KeepAliveConnection[], target: HttpTa
         while (performance.now() < deadline) {
           if (!conn.usable) {
             try {
-              conn = await KeepAliveConnection.open(target);
+              conn = await KeepAliveConnection.open(conn.target);
               connections[index] = conn;
             } catch (error) {
               recordError('connect', String(error));
@@ -247,7 +252,13 @@ export async function runLoad(connections: KeepAliveConnection[], target: HttpTa
 }
 
 export async function openConnections(target: HttpTarget, n: number): Promise<KeepAliveConnection[]> {
-  return Promise.all(Array.from({ length: n }, () => KeepAliveConnection.open(target)));
+  return openConnectionsAcross([target], n);
+}
+
+/** n connections split evenly over the targets (round robin: with 2 targets and 64 callers, 32 each). */
+export async function openConnectionsAcross(targets: HttpTarget[], n: number): Promise<KeepAliveConnection[]> {
+  if (targets.length === 0) throw new Error('no target');
+  return Promise.all(Array.from({ length: n }, (_, i) => KeepAliveConnection.open(targets[i % targets.length])));
 }
 
 export function closeConnections(connections: KeepAliveConnection[]): void {

@@ -45,6 +45,8 @@ function readPidFile(path: string | undefined): number | undefined {
 
 export interface ProcessSet {
   gatewayPid?: number;
+  /** Further gateway processes on the same stack (scale-out runs); counted in "gateway" and listed one by one. */
+  moreGatewayPids?: number[];
   workerPid?: number;
   postmasterPid?: number;
   redisPid?: number;
@@ -63,8 +65,8 @@ export function processesOf(dataDir: string | undefined, overrides: Partial<Proc
 interface Snapshot {
   at: number;
   self?: number;
-  gateway?: number;
-  gatewayMain?: number;
+  /** All threads and the main thread of each gateway process. */
+  gateways: Array<{ pid: number; all?: number; main?: number }>;
   worker?: number;
   redis?: number;
   postgres: Map<number, number>;
@@ -102,8 +104,9 @@ export function snapshot(set: ProcessSet): Snapshot {
   return {
     at: performance.now(),
     self: ticks(process.pid),
-    gateway: ticks(set.gatewayPid),
-    gatewayMain: ticks(set.gatewayPid, set.gatewayPid),
+    gateways: [set.gatewayPid, ...(set.moreGatewayPids ?? [])]
+      .filter((pid): pid is number => pid !== undefined)
+      .map((pid) => ({ pid, all: ticks(pid), main: ticks(pid, pid) })),
     worker: ticks(set.workerPid),
     redis: ticks(set.redisPid),
     postgres: postgresTicks(set.postmasterPid),
@@ -114,10 +117,12 @@ export function snapshot(set: ProcessSet): Snapshot {
 
 export interface CpuUsage {
   seconds: number;
-  /** % of one core */
+  /** % of one core; with several gateway processes, their sum (each one is in `gateways`). */
   gateway: number | null;
+  /** The gateways' main threads (JavaScript event loops), summed. */
   gatewayEventLoop: number | null;
   gatewayOtherThreads: number | null;
+  gateways: Array<{ pid: number; cpu: number | null; eventLoop: number | null }>;
   worker: number | null;
   postgres: number | null;
   redis: number | null;
@@ -136,8 +141,13 @@ export function usageBetween(a: Snapshot, b: Snapshot, cores: number): CpuUsage 
   const pct = (x?: number, y?: number): number | null => (x === undefined || y === undefined ? null : Math.round(((y - x) / hz / seconds) * 100));
   let pg = 0;
   for (const [pid, t] of b.postgres) pg += t - (a.postgres.get(pid) ?? 0);
-  const gateway = pct(a.gateway, b.gateway);
-  const main = pct(a.gatewayMain, b.gatewayMain);
+  const gateways = b.gateways.map((g) => {
+    const before = a.gateways.find((x) => x.pid === g.pid);
+    return { pid: g.pid, cpu: pct(before?.all, g.all), eventLoop: pct(before?.main, g.main) };
+  });
+  const sum = (values: Array<number | null>): number | null => (values.length && values.every((v) => v !== null) ? values.reduce<number>((n, v) => n + (v ?? 0), 0) : null);
+  const gateway = sum(gateways.map((g) => g.cpu));
+  const main = sum(gateways.map((g) => g.eventLoop));
   const busyShare = b.machineTotal > a.machineTotal ? (b.machineBusy - a.machineBusy) / (b.machineTotal - a.machineTotal) : 0;
   const machineBusy = Math.round(busyShare * cores * 100);
   const worker = pct(a.worker, b.worker);
@@ -150,6 +160,7 @@ export function usageBetween(a: Snapshot, b: Snapshot, cores: number): CpuUsage 
     gateway,
     gatewayEventLoop: main,
     gatewayOtherThreads: gateway !== null && main !== null ? gateway - main : null,
+    gateways,
     worker,
     postgres,
     redis,

@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { performance } from 'node:perf_hooks';
 import type * as Graphene from 'graphene-pk11';
 import * as pkcs11js from 'pkcs11js';
 import { capabilitiesForVendor } from '../capabilities/vendor-capabilities';
@@ -7,6 +6,11 @@ import { PoolCapabilities } from '../hsm.port';
 import { PoolConfig, readSecret } from '../pool-config';
 import { sessionSecretTemplate } from '../pkcs11/key-templates';
 import { toPkcs11Mechanism } from '../pkcs11/mechanisms';
+import { findObject, findSlot, measureAsync, measureSync, RawFamily, RawMeasurement, Variant } from './raw-measure';
+import { KwpSample, stateChangeVariants } from './raw-state-changes';
+
+export type { RawFamily, RawMeasurement } from './raw-measure';
+export type { KwpSample } from './raw-state-changes';
 
 /**
  * Raw PKCS#11 baseline for `npm run bench`: the operations the gateway's wrapKey/unwrapKey perform, run straight on
@@ -20,18 +24,22 @@ import { toPkcs11Mechanism } from '../pkcs11/mechanisms';
  * a session secret), as in the earlier HSM spike.
  * "async" variants keep `inFlight` callers queued FIFO on `pool.sessions` sessions, one operation per session, on the
  * libuv thread pool (UV_THREADPOOL_SIZE) — the gateway's model. "sync" variants loop on one session in the main thread.
+ * The state-change families (generate-data-key, release-data-key, create-key) are in raw-state-changes.ts.
  */
-
-export type RawFamily = 'kwp-wrap' | 'rsa-oaep-unwrap';
 
 export interface RawBaselineOptions {
   pool: PoolConfig;
-  /** hex CKA_ID of an AES-256 token key with CKA_WRAP (e.g. the bench key created through the API); for kwp-wrap. */
+  /**
+   * hex CKA_ID of an AES-256 token key with CKA_WRAP and CKA_UNWRAP (e.g. the bench key created through the API); for
+   * kwp-wrap, generate-data-key and release-data-key (the KEK).
+   */
   aesObjectId?: string;
   /** hex CKA_ID of an RSA-3072 token key pair whose private key has CKA_DECRYPT and CKA_UNWRAP; for rsa-oaep-unwrap. */
   rsaObjectId?: string;
   /** OAEP (SHA-1, MGF1-SHA-1, no label) ciphertexts under the RSA key, and the plaintexts they hold. */
   rsaSamples?: Array<{ ciphertext: Buffer; plaintext: Buffer }>;
+  /** RFC 5649 blobs under the AES key and the data keys they hold (e.g. made by generateDataKey); for release-data-key. */
+  kwpSamples?: KwpSample[];
   /** Length of the gateway-shaped measurements (the candidates for the reference), seconds. */
   seconds: number;
   /** Length of the other variants, seconds. */
@@ -47,24 +55,6 @@ export interface RawBaselineOptions {
   onWindow?: (id: string, phase: 'start' | 'end') => void;
 }
 
-export interface RawMeasurement {
-  id: string;
-  family: RawFamily;
-  shape: 'gateway' | 'pure';
-  api: 'pkcs11js' | 'graphene-pk11';
-  mode: 'sync' | 'async';
-  sessions: number;
-  inFlight: number;
-  description: string;
-  ops: number;
-  errors: number;
-  firstError?: string;
-  seconds: number;
-  opsPerSec: number;
-  /** CPU of this process during the measurement, % of one core (all threads). */
-  cpuPercent: number;
-}
-
 export interface RawBaselineResult {
   pool: string;
   vendor: string;
@@ -76,19 +66,6 @@ export interface RawBaselineResult {
   reference: Partial<Record<RawFamily, RawMeasurement>>;
   /** The fastest measurement of any shape per family. */
   best: Partial<Record<RawFamily, RawMeasurement>>;
-}
-
-interface Variant {
-  id: string;
-  family: RawFamily;
-  shape: 'gateway' | 'pure';
-  api: 'pkcs11js' | 'graphene-pk11';
-  mode: 'sync' | 'async';
-  reference: boolean;
-  description: string;
-  /** Returns the operation for one session; `check` validates one result (run during warm-up). */
-  sync?: (session: Buffer) => () => void;
-  async?: (session: Buffer) => () => Promise<void>;
 }
 
 const SESSION_FLAGS = pkcs11js.CKF_SERIAL_SESSION | pkcs11js.CKF_RW_SESSION;
@@ -125,9 +102,13 @@ export async function runRawBaseline(options: RawBaselineOptions): Promise<RawBa
     const aes = handle('kwp-wrap', options.aesObjectId, pkcs11js.CKO_SECRET_KEY);
     const rsa = handle('rsa-oaep-unwrap', options.rsaObjectId, pkcs11js.CKO_PRIVATE_KEY);
     if (rsa && !options.rsaSamples?.length) throw new Error('rsa-oaep-unwrap needs rsaSamples');
+    const needsKek = families.has('generate-data-key') || families.has('release-data-key');
+    if (needsKek && !options.aesObjectId) throw new Error('generate-data-key and release-data-key need the CKA_ID of the AES key');
+    const kek = needsKek ? findObject(lib, sessions[0], options.aesObjectId as string, pkcs11js.CKO_SECRET_KEY) : undefined;
     const variants = [
       ...(aes ? kwpVariants(lib, slot, caps, aes, sessions) : []),
       ...(rsa ? rsaVariants(lib, slot, caps, rsa, options.rsaSamples ?? []) : []),
+      ...stateChangeVariants({ lib, caps, pool, sessions, kek, families, samples: options.kwpSamples ?? [] }),
     ];
     const measurements: RawMeasurement[] = [];
     for (const variant of variants) {
@@ -367,144 +348,4 @@ function rsaVariants(
       },
     },
   ];
-}
-
-type OnWindow = (phase: 'start' | 'end') => void;
-
-function measureSync(variant: Variant, session: Buffer, seconds: number, warmupSeconds: number, onWindow: OnWindow): RawMeasurement {
-  const op = (variant.sync as (s: Buffer) => () => void)(session);
-  const loop = (limit: number): { ops: number; errors: number; firstError?: string; elapsed: number } => {
-    let ops = 0;
-    let errors = 0;
-    let firstError: string | undefined;
-    const t0 = performance.now();
-    const end = t0 + limit * 1000;
-    let now = t0;
-    while (now < end) {
-      for (let i = 0; i < 10; i++) {
-        try {
-          op();
-          ops++;
-        } catch (error) {
-          errors++;
-          firstError ??= String(error);
-        }
-      }
-      now = performance.now();
-    }
-    return { ops, errors, firstError, elapsed: (now - t0) / 1000 };
-  };
-  loop(warmupSeconds);
-  onWindow('start');
-  const cpu0 = process.cpuUsage();
-  const r = loop(seconds);
-  const cpu = process.cpuUsage(cpu0);
-  onWindow('end');
-  return result(variant, 1, 1, r.ops, r.errors, r.firstError, r.elapsed, cpu);
-}
-
-async function measureAsync(
-  variant: Variant,
-  sessions: Buffer[],
-  inFlight: number,
-  seconds: number,
-  warmupSeconds: number,
-  onWindow: OnWindow,
-): Promise<RawMeasurement> {
-  const ops = new Map(sessions.map((s) => [s, (variant.async as (s: Buffer) => () => Promise<void>)(s)]));
-  const idle = [...sessions];
-  const waiters: Array<(s: Buffer) => void> = [];
-  const acquire = (): Promise<Buffer> => {
-    const s = idle.pop();
-    return s ? Promise.resolve(s) : new Promise((resolve) => waiters.push(resolve));
-  };
-  const release = (s: Buffer): void => {
-    const waiter = waiters.shift();
-    if (waiter) waiter(s);
-    else idle.push(s);
-  };
-  const run = async (limit: number): Promise<{ ops: number; errors: number; firstError?: string; elapsed: number }> => {
-    let done = 0;
-    let errors = 0;
-    let firstError: string | undefined;
-    const t0 = performance.now();
-    const end = t0 + limit * 1000;
-    await Promise.all(
-      Array.from({ length: inFlight }, async () => {
-        while (performance.now() < end) {
-          const s = await acquire();
-          try {
-            await (ops.get(s) as () => Promise<void>)();
-            done++;
-          } catch (error) {
-            errors++;
-            firstError ??= String(error);
-          } finally {
-            release(s);
-          }
-        }
-      }),
-    );
-    return { ops: done, errors, firstError, elapsed: (performance.now() - t0) / 1000 };
-  };
-  await run(warmupSeconds);
-  onWindow('start');
-  const cpu0 = process.cpuUsage();
-  const r = await run(seconds);
-  const cpu = process.cpuUsage(cpu0);
-  onWindow('end');
-  return result(variant, sessions.length, inFlight, r.ops, r.errors, r.firstError, r.elapsed, cpu);
-}
-
-function result(
-  variant: Variant,
-  sessions: number,
-  inFlight: number,
-  ops: number,
-  errors: number,
-  firstError: string | undefined,
-  elapsed: number,
-  cpu: NodeJS.CpuUsage,
-): RawMeasurement {
-  return {
-    id: variant.id,
-    family: variant.family,
-    shape: variant.shape,
-    api: variant.api,
-    mode: variant.mode,
-    sessions,
-    inFlight,
-    description: variant.description,
-    ops,
-    errors,
-    ...(firstError ? { firstError: firstError.slice(0, 300) } : {}),
-    seconds: round(elapsed, 3),
-    opsPerSec: Math.round(ops / elapsed),
-    cpuPercent: Math.round(((cpu.user + cpu.system) / 1e6 / elapsed) * 100),
-  };
-}
-
-function findSlot(lib: pkcs11js.PKCS11, label: string): Buffer {
-  const found = lib.C_GetSlotList(true).filter((slot) => lib.C_GetTokenInfo(slot).label.trim() === label);
-  if (found.length !== 1) throw new Error(`expected one token labelled "${label}", found ${found.length}`);
-  return found[0];
-}
-
-function findObject(lib: pkcs11js.PKCS11, session: Buffer, objectId: string, objectClass: number): Buffer {
-  lib.C_FindObjectsInit(session, [
-    { type: pkcs11js.CKA_ID, value: Buffer.from(objectId, 'hex') },
-    { type: pkcs11js.CKA_CLASS, value: objectClass },
-  ]);
-  try {
-    const handles = lib.C_FindObjects(session, 2);
-    if (handles.length !== 1) throw new Error(`expected one object of class ${objectClass} with CKA_ID ${objectId}, found ${handles.length}`);
-    return handles[0];
-  } finally {
-    lib.C_FindObjectsFinal(session);
-  }
-}
-
-function round(n: number, digits: number): number {
-  const f = 10 ** digits;
-  return Math.round(n * f) / f;
 }
