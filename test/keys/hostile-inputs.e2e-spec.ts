@@ -83,6 +83,46 @@ describe('hostile inputs: a specific error code, nothing written but the ledger 
     expect(added[0]).toMatchObject({ outcome: denied ? 'denied' : 'failed', error_code: code });
   });
 
+  /** The same case as the one item of a batch call: the same code, as the call's error or as the item's. */
+  const BATCH = 'index value error { code }';
+  const asBatch = (mutation: string, v: Record<string, unknown>): [string, Record<string, unknown>] => {
+    switch (mutation) {
+      case SIGN:
+        return [`mutation($k: KeyRefInput!, $a: String!, $d: [String!]!) { signBatch(key: $k, algorithm: $a, digests: $d) { items { ${BATCH} } } }`, { k: v.k, a: v.a, d: [v.d] }];
+      case WRAP:
+        return [`mutation($k: KeyRefInput!, $a: String!, $v: [String!]!) { wrapKeys(key: $k, algorithm: $a, values: $v) { items { ${BATCH} } } }`, { k: v.k, a: v.a, v: [v.v] }];
+      case UNWRAP:
+        return [`mutation($k: KeyRefInput!, $a: String!, $v: [String!]!) { unwrapKeys(key: $k, algorithm: $a, values: $v) { items { ${BATCH} } } }`, { k: v.k, a: v.a, v: [v.v] }];
+      case ENCRYPT:
+        return [
+          `mutation($k: KeyRefInput!, $a: String!, $i: [EncryptItemInput!]!) { encryptBatch(key: $k, algorithm: $a, items: $i) { items { ${BATCH} } } }`,
+          { k: v.k, a: v.a, i: [{ plaintext: v.p, iv: v.iv ?? null }] },
+        ];
+      case DECRYPT:
+        return [
+          `mutation($k: KeyRefInput!, $a: String!, $i: [DecryptItemInput!]!) { decryptBatch(key: $k, algorithm: $a, items: $i) { items { ${BATCH} } } }`,
+          { k: v.k, a: v.a, i: [{ ciphertext: v.c, iv: v.iv ?? null, tag: v.t ?? null }] },
+        ];
+      default:
+        throw new Error('no batch form');
+    }
+  };
+
+  it.each(cases)('as a batch item: %s', async (_name, client, mutation, variables, code) => {
+    const vars = variables();
+    const ledgerVault = (vars.k as { vault: string }).vault;
+    const before = await ledgerRows(db, ledgerVault);
+    const [batchMutation, batchVars] = asBatch(mutation, vars);
+    const result = await client().request<Record<string, { items: Array<{ value: string | null; error: { code: string } | null }> }>>(batchMutation, batchVars);
+    const item = result.data ? Object.values(result.data)[0].items[0] : undefined;
+    expect(result.errors?.[0].extensions?.code ?? item?.error?.code).toBe(code);
+    expect(item?.value ?? null).toBeNull();
+    const added = (await ledgerRows(db, ledgerVault)).slice(before.length);
+    expect(added).toHaveLength(1);
+    const denied = code === 'FORBIDDEN' || code === 'VAULT_NOT_FOUND';
+    expect(added[0]).toMatchObject({ outcome: denied ? 'denied' : 'failed', error_code: code });
+  });
+
   const createCases: Array<[string, Record<string, unknown>, string]> = [
     ['16 tags', { kty: 'oct', tags: tags(16) }, 'INVALID_ARGUMENT'],
     ['a 257-character tag name', { kty: 'oct', tags: [{ name: 'n'.repeat(257), value: 'v' }] }, 'INVALID_ARGUMENT'],
