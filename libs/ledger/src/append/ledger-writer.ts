@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { AppConfig, asOverload, assertNoConnectionHeld, Clock, GroupCommit, OverloadError } from '@keybridge/platform';
+import { AppConfig, asOverload, Clock, GroupCommit, NestedConnectionError } from '@keybridge/platform';
 import { LedgerAppendMode, metricsEnabled, recordLedgerAppend, secondsSince } from '@keybridge/telemetry';
 import { DataSource, EntityManager } from 'typeorm';
 import { canonicalParts } from '../chain/hash-chain';
@@ -33,7 +33,6 @@ export class LedgerWriter {
 
   /** Commits the entry on its own (group commit). Never call it inside a transaction: use appendWithin there. */
   async append(entry: LedgerEntryInput): Promise<LedgerReceipt> {
-    assertNoConnectionHeld('a ledger append waits for a connection of its own');
     try {
       return await this.group.submit(entry);
     } catch (e) {
@@ -72,7 +71,9 @@ export class LedgerWriter {
     return rows.map((r) => ({ queueId: Number(r.queue_id) }));
   }
 
-  private unavailable(cause: unknown): LedgerError | OverloadError {
+  private unavailable(cause: unknown): Error {
+    // a programming error, not the ledger's: it must surface as what it is
+    if (cause instanceof NestedConnectionError) return cause;
     const overload = asOverload(cause);
     if (overload) return overload;
     // The cause may name tables or roles but never carries entry contents; log it for operators, not callers.

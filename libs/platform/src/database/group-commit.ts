@@ -1,4 +1,4 @@
-import { outsideTransaction } from './connection-guard';
+import { assertNoConnectionHeld, outsideTransaction } from './connection-guard';
 
 /**
  * A statement the server refused (SQLSTATE), as opposed to a connection lost or a server shutting down, where the
@@ -34,7 +34,9 @@ export class GroupCommit<I, O> {
     private readonly afterFlush: () => void = () => undefined,
   ) {}
 
+  /** Never from inside a transaction: the batch is written on a connection of its own, which the caller would wait for. */
   submit(item: I): Promise<O> {
+    assertNoConnectionHeld('a group commit waits for a connection of its own');
     return new Promise((resolve, reject) => {
       this.queue.push({ item, resolve, reject });
       if (!this.flushing) {
