@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Redis from 'ioredis';
-import { adminDatabase, adminToken, requireEnv, vaultWithOwner } from '@keybridge/testing';
+import { admin, adminDatabase, adminToken, requireEnv, vaultWithOwner } from '@keybridge/testing';
 import { createTransportKey, importKey, TransportKeyResult } from '../byok/byok-fixtures';
 import { filesIn, postgresDump, redisLogicalDump, redisRdb } from './dumps';
 import { httpReady, PrivateProcess, telemetryEnv } from './private-processes';
@@ -257,6 +257,13 @@ describe('secrecy scan: no key material in dumps, logs or spans', () => {
       const { releaseDataKey } = await owner.data<{ releaseDataKey: { plaintext: string } }>(RELEASE, { id: generateDataKey.record.id });
       expect(same(releaseDataKey.plaintext, dek)).toBe(true);
     }
+
+    // A webhook signing secret: kept sealed under an HSM key, never in Postgres (or anywhere else) in plaintext.
+    const webhookSecret = randomBytes(36).toString('base64url');
+    secrets.push({ label: 'webhook signing secret', bytes: Buffer.from(webhookSecret), text: true });
+    await admin().data('mutation($i: CreateWebhookInput!) { createWebhook(input: $i) { id } }', {
+      i: { name: `secrecy-${randomBytes(3).toString('hex')}`, url: 'https://127.0.0.1:9/hook', secret: webhookSecret, eventKinds: ['KeyRotated'] },
+    });
 
     // Span control: the HTTP server span records the User-Agent (user_agent.original). A literal in the GraphQL
     // document would not do: the graphql instrumentation prints literals as "*" in graphql.source.

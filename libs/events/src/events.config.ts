@@ -8,11 +8,17 @@ const schema = z.object({
   KEYBRIDGE_WEBHOOK_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(8),
   /** First retry delay; each next one doubles. */
   KEYBRIDGE_WEBHOOK_BACKOFF_MS: z.coerce.number().int().min(100).max(3_600_000).default(2000),
+  /** HSM pool of the key that seals stored secrets (webhook signing secrets); default the first SoftHSM2 pool. */
+  KEYBRIDGE_SECRETS_POOL: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'a pool name').optional(),
 });
 
 /** Settings of events and webhook deliveries, validated from the environment (docs/configuration.md). */
 export class EventsConfig {
   constructor(readonly values: Readonly<z.infer<typeof schema>>) {}
+
+  get secretsPool(): string | undefined {
+    return this.values.KEYBRIDGE_SECRETS_POOL;
+  }
 
   static fromEnv(env: NodeJS.ProcessEnv = process.env): EventsConfig {
     const parsed = schema.safeParse(env);

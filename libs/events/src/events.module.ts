@@ -9,6 +9,8 @@ import { KeyEventWatcher } from './list-webhooks/key-event-watcher';
 import { KeyEventRepository } from './persistence/key-event.repository';
 import { WebhookRepository } from './persistence/webhook.repository';
 import { EventRecorder } from './record-event/event-recorder';
+import { LegacySecretSealing } from './secrets/legacy-secret-sealing';
+import { SecretSealer } from './secrets/secret-sealer';
 
 /** Global: keys, escrow and lifecycle all emit events through EventRecorder. */
 @Global()
@@ -17,6 +19,8 @@ import { EventRecorder } from './record-event/event-recorder';
     { provide: EventsConfig, useFactory: () => EventsConfig.fromEnv() },
     KeyEventRepository,
     WebhookRepository,
+    SecretSealer,
+    LegacySecretSealing,
     EventRecorder,
     WebhookQueue,
     WebhookDeliverer,

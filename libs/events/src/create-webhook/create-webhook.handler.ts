@@ -6,6 +6,7 @@ import { Clock } from '@keybridge/platform';
 import { EventsError, EventsErrorCode } from '../events.errors';
 import { KEY_EVENT_KINDS, KeyEventKind } from '../key-event';
 import { WebhookRepository } from '../persistence/webhook.repository';
+import { SecretSealer } from '../secrets/secret-sealer';
 import { WebhookView, webhookView } from '../webhooks/webhook.view';
 import { CreateWebhookCommand } from './create-webhook.command';
 
@@ -15,6 +16,7 @@ const NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
 export class CreateWebhookHandler implements ICommandHandler<CreateWebhookCommand> {
   constructor(
     private readonly webhooks: WebhookRepository,
+    private readonly sealer: SecretSealer,
     private readonly audit: AuditTrail,
     private readonly clock: Clock,
   ) {}
@@ -22,7 +24,7 @@ export class CreateWebhookHandler implements ICommandHandler<CreateWebhookComman
   execute({ caller, input }: CreateWebhookCommand): Promise<WebhookView> {
     // The URL may carry credentials in its query; the ledger keeps only its origin.
     const meta = { ctx: caller, operation: 'createWebhook', vault: null, details: { name: String(input.name).slice(0, 64), origin: originOf(input.url) } };
-    return this.audit.runInTransaction(meta, async (manager) => {
+    return this.audit.runCommitting(meta, async (commit) => {
       requireGlobal(caller, GlobalPermission.admin);
       if (!NAME.test(input.name)) throw invalid('webhook names are 1-63 of a-z 0-9 and -', 'name');
       let url: URL;
@@ -43,21 +45,24 @@ export class CreateWebhookHandler implements ICommandHandler<CreateWebhookComman
           throw invalid('caCertificate is not a PEM certificate', 'caCertificate');
         }
       }
+      const id = randomUUID();
       const endpoint = {
-        id: randomUUID(),
+        id,
         name: input.name,
         url: url.toString(),
-        secret: input.secret,
+        secret: await this.sealer.seal(id, input.secret),
         eventKinds: [...new Set(input.eventKinds)] as KeyEventKind[],
         vaults: input.vaults?.length ? input.vaults : null,
         caCertificate: input.caCertificate ?? null,
         enabled: true,
         createdAt: this.clock.now(),
       };
-      if (!(await this.webhooks.insertEndpoint(manager, endpoint))) {
-        throw new EventsError(EventsErrorCode.WEBHOOK_ALREADY_EXISTS, `a webhook named ${input.name} exists`, { field: 'name' });
-      }
-      return webhookView(endpoint);
+      return commit(async (manager) => {
+        if (!(await this.webhooks.insertEndpoint(manager, endpoint))) {
+          throw new EventsError(EventsErrorCode.WEBHOOK_ALREADY_EXISTS, `a webhook named ${input.name} exists`, { field: 'name' });
+        }
+        return webhookView(endpoint);
+      });
     });
   }
 }

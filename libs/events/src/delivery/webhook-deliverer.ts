@@ -3,6 +3,7 @@ import { Injectable } from '@nestjs/common';
 import { Clock } from '@keybridge/platform';
 import { KeyEvent } from '../key-event';
 import { WebhookEndpoint, WebhookRepository } from '../persistence/webhook.repository';
+import { SecretSealer } from '../secrets/secret-sealer';
 import { SIGNATURE_HEADER, signWebhook } from './webhook-signature';
 
 const TIMEOUT_MS = 10_000;
@@ -19,6 +20,7 @@ export type AttemptOutcome = { ok: true } | { ok: false; retry: boolean; reason:
 export class WebhookDeliverer {
   constructor(
     private readonly webhooks: WebhookRepository,
+    private readonly sealer: SecretSealer,
     private readonly clock: Clock,
   ) {}
 
@@ -41,8 +43,8 @@ export class WebhookDeliverer {
     return { ok: false, retry: !permanent, reason };
   }
 
-  private post(endpoint: WebhookEndpoint, payload: string): Promise<{ status: number | null; error: string | null }> {
-    const signature = signWebhook(endpoint.secret, payload, Math.floor(this.clock.now().getTime() / 1000));
+  private async post(endpoint: WebhookEndpoint, payload: string): Promise<{ status: number | null; error: string | null }> {
+    const signature = signWebhook(await this.sealer.open(endpoint.id, endpoint.secret), payload, Math.floor(this.clock.now().getTime() / 1000));
     return new Promise((resolve) => {
       const req = request(
         endpoint.url,

@@ -2,14 +2,15 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { KeyEvent, KeyEventKind } from '../key-event';
+import { SealedSecret } from '../secrets/secret-sealer';
 import { toEvent } from './key-event.repository';
 
 export interface WebhookEndpoint {
   id: string;
   name: string;
   url: string;
-  /** HMAC key of the signature header: never returned by the API after creation, never logged. */
-  secret: string;
+  /** HMAC key of the signature header, sealed under an HSM key (SecretSealer): never stored, returned or logged in plaintext. */
+  secret: SealedSecret;
   eventKinds: KeyEventKind[];
   vaults: string[] | null;
   caCertificate: string | null;
@@ -37,7 +38,8 @@ interface EndpointRow {
   id: string;
   name: string;
   url: string;
-  secret: string;
+  secret_sealed: Buffer;
+  secret_key_id: string;
   event_kinds: KeyEventKind[];
   vaults: string[] | null;
   ca_certificate: string | null;
@@ -49,7 +51,7 @@ const toEndpoint = (r: EndpointRow): WebhookEndpoint => ({
   id: r.id,
   name: r.name,
   url: r.url,
-  secret: r.secret,
+  secret: { keyId: r.secret_key_id, sealed: r.secret_sealed },
   eventKinds: r.event_kinds,
   vaults: r.vaults,
   caCertificate: r.ca_certificate,
@@ -97,9 +99,9 @@ export class WebhookRepository {
 
   async insertEndpoint(manager: EntityManager, e: WebhookEndpoint): Promise<boolean> {
     const rows = (await manager.query(
-      `INSERT INTO webhook_endpoints (id, name, url, secret, event_kinds, vaults, ca_certificate, enabled, created_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (name) DO NOTHING RETURNING id`,
-      [e.id, e.name, e.url, e.secret, e.eventKinds, e.vaults, e.caCertificate, e.enabled, e.createdAt],
+      `INSERT INTO webhook_endpoints (id, name, url, secret_sealed, secret_key_id, event_kinds, vaults, ca_certificate, enabled, created_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (name) DO NOTHING RETURNING id`,
+      [e.id, e.name, e.url, e.secret.sealed, e.secret.keyId, e.eventKinds, e.vaults, e.caCertificate, e.enabled, e.createdAt],
     )) as unknown[];
     return rows.length === 1;
   }
@@ -107,6 +109,21 @@ export class WebhookRepository {
   async deleteEndpoint(manager: EntityManager, name: string): Promise<boolean> {
     const result = (await manager.query('DELETE FROM webhook_endpoints WHERE name = $1 RETURNING id', [name])) as UpdateResult<unknown>;
     return result[1] === 1;
+  }
+
+  /** Rows written before secrets were sealed: their id and plaintext secret. */
+  async legacySecrets(limit: number): Promise<Array<{ id: string; secret: string }>> {
+    return (await this.db.query('SELECT id, secret FROM webhook_endpoints WHERE secret IS NOT NULL LIMIT $1', [limit])) as Array<{ id: string; secret: string }>;
+  }
+
+  /** Replaces a plaintext secret by its sealed form, unless another process did meanwhile (compare and set). */
+  async replaceLegacySecret(id: string, secret: string, sealed: SealedSecret): Promise<void> {
+    await this.db.query('UPDATE webhook_endpoints SET secret = NULL, secret_sealed = $3, secret_key_id = $4 WHERE id = $1 AND secret = $2', [
+      id,
+      secret,
+      sealed.sealed,
+      sealed.keyId,
+    ]);
   }
 
   async endpoints(): Promise<WebhookEndpoint[]> {
