@@ -9,6 +9,7 @@ import { TraceContext1763950000000 } from './1763950000000-TraceContext';
 import { LedgerQueue1764000000000 } from './1764000000000-LedgerQueue';
 import { ChangeNotifications1764010000000 } from './1764010000000-ChangeNotifications';
 import { SealedSecrets1764020000000 } from './1764020000000-SealedSecrets';
+import { TraceContextForQueuedWork1764030000000 } from './1764030000000-TraceContextForQueuedWork';
 
 /** Every migration, in order. Hand-written and reviewed; TypeORM never synchronizes. */
-export const migrations = [Foundation1763880000000, LedgerCheckpoints1763890000000, Byok1763900000000, Escrow1763910000000, Transfer1763920000000, ClientCertificates1763930000000, Lifecycle1763940000000, TraceContext1763950000000, LedgerQueue1764000000000, ChangeNotifications1764010000000, SealedSecrets1764020000000];
+export const migrations = [Foundation1763880000000, LedgerCheckpoints1763890000000, Byok1763900000000, Escrow1763910000000, Transfer1763920000000, ClientCertificates1763930000000, Lifecycle1763940000000, TraceContext1763950000000, LedgerQueue1764000000000, ChangeNotifications1764010000000, SealedSecrets1764020000000, TraceContextForQueuedWork1764030000000];

@@ -32,5 +32,7 @@ export interface KeyEvent {
   data: Record<string, string | number | boolean | null>;
   /** Seq of the event's ledger entry; null until the integrator has put it into the chain. */
   ledgerSeq: number | null;
+  /** W3C traceparent of the request (or job) that caused the event: its webhook deliveries' spans link to it. */
+  traceParent: string | null;
   createdAt: Date;
 }

@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { propagation, ROOT_CONTEXT, trace } from '@opentelemetry/api';
+import { inLinkedSpan } from '@keybridge/telemetry';
 import { hostname } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
@@ -29,7 +29,7 @@ export interface SlotSummary {
 
 type RangeOutcome = 'done' | 'fenced' | 'stopping' | 'job-failed';
 
-const tracer = trace.getTracer('keybridge.escrow');
+const TRACER = 'keybridge.escrow';
 
 const REASON: Record<HsmErrorCode, RewrapFailureReason> = {
   [HsmErrorCode.HSM_INVALID_INPUT]: RewrapFailureReason.UNWRAP_FAILED,
@@ -197,19 +197,7 @@ export class RewrapSlotRunner implements OnApplicationShutdown {
    * the job: the trace context stored with the job, so the link survives re-kicks and crashed workers.
    */
   private inBatchSpan<T>(job: RewrapJob, range: ClaimedRange, body: () => Promise<T>): Promise<T> {
-    const carrier = job.traceParent ? { traceparent: job.traceParent } : {};
-    const linked = trace.getSpanContext(propagation.extract(ROOT_CONTEXT, carrier));
-    return tracer.startActiveSpan(
-      'rewrap.batch',
-      { root: true, links: linked ? [{ context: linked }] : [], attributes: { 'rewrap.job': job.id, 'rewrap.range': range.rangeNo } },
-      async (span) => {
-        try {
-          return await body();
-        } finally {
-          span.end();
-        }
-      },
-    );
+    return inLinkedSpan(TRACER, 'rewrap.batch', job.traceParent, { 'rewrap.job': job.id, 'rewrap.range': range.rangeNo }, body);
   }
 
   /** Groups the page by (source version, algorithm) and re-wraps each group in chunks on the HSM. */

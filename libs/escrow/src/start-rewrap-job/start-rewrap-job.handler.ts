@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { context, propagation } from '@opentelemetry/api';
+import { currentTraceParent } from '@keybridge/telemetry';
 import { Inject, Logger } from '@nestjs/common';
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { Permission } from '@keybridge/auth';
@@ -85,7 +85,7 @@ export class StartRewrapJobHandler implements ICommandHandler<StartRewrapJobComm
         });
         const traceParent = currentTraceParent();
         if (traceParent) await this.jobs.setTraceParent(manager, made.id, traceParent);
-        return { ...made, traceParent: traceParent ?? null };
+        return { ...made, traceParent };
       });
       return created;
     });
@@ -93,13 +93,6 @@ export class StartRewrapJobHandler implements ICommandHandler<StartRewrapJobComm
     if (job.status === 'running') await kickQuietly(this.queue, this.logger, job.id, job.kickGeneration, job.slots);
     return job;
   }
-}
-
-/** The W3C traceparent of the active span (the request), if tracing is on. */
-function currentTraceParent(): string | undefined {
-  const carrier: Record<string, string> = {};
-  propagation.inject(context.active(), carrier);
-  return carrier.traceparent;
 }
 
 function belowList(below: number, latest: number): number[] {

@@ -1,8 +1,9 @@
 import { request } from 'node:https';
 import { Injectable } from '@nestjs/common';
+import { inLinkedSpan } from '@keybridge/telemetry';
 import { Clock } from '@keybridge/platform';
 import { KeyEvent } from '../key-event';
-import { WebhookEndpoint, WebhookRepository } from '../persistence/webhook.repository';
+import { WebhookDelivery, WebhookEndpoint, WebhookRepository } from '../persistence/webhook.repository';
 import { SecretSealer } from '../secrets/secret-sealer';
 import { SIGNATURE_HEADER, signWebhook } from './webhook-signature';
 
@@ -27,6 +28,14 @@ export class WebhookDeliverer {
   async attempt(deliveryId: string, lastAttempt: boolean): Promise<AttemptOutcome> {
     const delivery = await this.webhooks.delivery(deliveryId);
     if (!delivery || delivery.state !== 'pending') return { ok: true };
+    // a span of its own for the attempt, linked to the request (or job) that caused the event
+    return inLinkedSpan('keybridge.events', 'webhook.deliver', delivery.event.traceParent, { 'webhook.delivery': deliveryId, 'webhook.event': delivery.eventKind }, () =>
+      this.deliver(delivery, lastAttempt),
+    );
+  }
+
+  private async deliver(delivery: WebhookDelivery & { event: KeyEvent }, lastAttempt: boolean): Promise<AttemptOutcome> {
+    const deliveryId = delivery.id;
     const endpoint = await this.webhooks.endpoint(delivery.endpointId);
     if (!endpoint || !endpoint.enabled) {
       await this.webhooks.recordAttempt(deliveryId, { state: 'failed', status: null, error: 'endpoint removed or disabled' });

@@ -12,11 +12,12 @@ interface EventRow {
   data: KeyEvent['data'];
   /** Null until the event's ledger entry is integrated into the chain (normally well under a second). */
   ledger_seq: string | null;
+  trace_parent: string | null;
   created_at: Date;
 }
 
 /** An event's columns with the seq of its ledger entry, found through the entry's queue id once integrated. */
-const EVENT = `k.id, k.kind, k.vault, k.key_name, k.key_version, k.data, k.created_at, coalesce(k.ledger_seq, le.seq) AS ledger_seq
+const EVENT = `k.id, k.kind, k.vault, k.key_name, k.key_version, k.data, k.trace_parent, k.created_at, coalesce(k.ledger_seq, le.seq) AS ledger_seq
   FROM key_events k LEFT JOIN ledger_entries le ON le.queue_id = k.ledger_queue_id`;
 
 export const toEvent = (r: EventRow): KeyEvent => ({
@@ -27,6 +28,7 @@ export const toEvent = (r: EventRow): KeyEvent => ({
   keyVersion: r.key_version,
   data: r.data,
   ledgerSeq: r.ledger_seq === null ? null : Number(r.ledger_seq),
+  traceParent: r.trace_parent,
   createdAt: r.created_at,
 });
 
@@ -35,11 +37,11 @@ export class KeyEventRepository {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
 
   /** Undefined when an event with this dedupe key exists already. */
-  async insert(manager: EntityManager, e: KeyEventInput, now: Date): Promise<KeyEvent | undefined> {
+  async insert(manager: EntityManager, e: KeyEventInput, traceParent: string | null, now: Date): Promise<KeyEvent | undefined> {
     const rows = (await manager.query(
-      `INSERT INTO key_events (kind, vault, key_name, key_version, dedupe_key, data, created_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (dedupe_key) DO NOTHING RETURNING *`,
-      [e.kind, e.vault, e.keyName, e.keyVersion, e.dedupeKey, JSON.stringify(e.data), now],
+      `INSERT INTO key_events (kind, vault, key_name, key_version, dedupe_key, data, trace_parent, created_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (dedupe_key) DO NOTHING RETURNING *`,
+      [e.kind, e.vault, e.keyName, e.keyVersion, e.dedupeKey, JSON.stringify(e.data), traceParent, now],
     )) as EventRow[];
     return rows[0] && toEvent(rows[0]);
   }

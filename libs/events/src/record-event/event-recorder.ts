@@ -1,3 +1,4 @@
+import { currentTraceParent } from '@keybridge/telemetry';
 import { Injectable } from '@nestjs/common';
 import { LedgerWriter } from '@keybridge/ledger';
 import { Clock } from '@keybridge/platform';
@@ -24,7 +25,8 @@ export class EventRecorder {
   /** The event, or undefined when it had been emitted already. */
   async record(manager: EntityManager, input: KeyEventInput): Promise<KeyEvent | undefined> {
     const now = this.clock.now();
-    const inserted = await this.events.insert(manager, input, now);
+    const traceParent = currentTraceParent();
+    const inserted = await this.events.insert(manager, input, traceParent, now);
     if (!inserted) return undefined;
     const [receipt] = await this.ledger.appendWithin(manager, [
       {
@@ -36,7 +38,7 @@ export class EventRecorder {
         outcome: 'success',
         errorCode: null,
         requestId: input.requestId,
-        traceId: null,
+        traceId: traceParent?.split('-')[1] ?? null,
         paramsDigest: null,
         details: { eventId: inserted.id, ...input.data },
       },

@@ -16,6 +16,8 @@ export interface MigrationJob {
   generation: number;
   principalId: string;
   requestId: string | null;
+  /** W3C traceparent of the request that started the migration: each key's transfer span links to it. */
+  traceParent: string | null;
   total: number;
   createdAt: Date;
   finishedAt: Date | null;
@@ -44,6 +46,7 @@ interface JobRow {
   generation: number;
   principal_id: string;
   request_id: string | null;
+  trace_parent: string | null;
   total: number;
   created_at: Date;
   finished_at: Date | null;
@@ -76,6 +79,7 @@ const toJob = (r: JobRow): MigrationJob => ({
   generation: r.generation,
   principalId: r.principal_id,
   requestId: r.request_id,
+  traceParent: r.trace_parent,
   total: r.total,
   createdAt: r.created_at,
   finishedAt: r.finished_at,
@@ -89,13 +93,23 @@ export class MigrationJobRepository {
 
   async insert(
     manager: EntityManager,
-    job: { id: string; sourceVaultId: string; targetVaultId: string; mode: 'copy' | 'move'; queue: string; principalId: string; requestId: string; now: Date },
+    job: {
+      id: string;
+      sourceVaultId: string;
+      targetVaultId: string;
+      mode: 'copy' | 'move';
+      queue: string;
+      principalId: string;
+      requestId: string;
+      traceParent: string | null;
+      now: Date;
+    },
     items: Array<{ keyName: string; state: 'pending' | 'skipped'; errorCode: string | null; errorMessage: string | null }>,
   ): Promise<void> {
     await manager.query(
-      `INSERT INTO migration_jobs (id, source_vault_id, target_vault_id, mode, state, queue, principal_id, request_id, total, created_at, kicked_at)
-       VALUES ($1, $2, $3, $4, 'running', $5, $6, $7, $8, $9, $9)`,
-      [job.id, job.sourceVaultId, job.targetVaultId, job.mode, job.queue, job.principalId, job.requestId, items.length, job.now],
+      `INSERT INTO migration_jobs (id, source_vault_id, target_vault_id, mode, state, queue, principal_id, request_id, trace_parent, total, created_at, kicked_at)
+       VALUES ($1, $2, $3, $4, 'running', $5, $6, $7, $8, $9, $10, $10)`,
+      [job.id, job.sourceVaultId, job.targetVaultId, job.mode, job.queue, job.principalId, job.requestId, job.traceParent, items.length, job.now],
     );
     if (items.length === 0) return;
     await manager.query(

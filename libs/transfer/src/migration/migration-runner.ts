@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DomainError } from '@keybridge/platform';
+import { inLinkedSpan } from '@keybridge/telemetry';
 import { KeyRepository, VaultRepository } from '@keybridge/keys';
 import { AuditTrail, LedgerEntryInput, LedgerErrorCode, LedgerWriter } from '@keybridge/ledger';
 import { DataSource } from 'typeorm';
@@ -45,7 +46,9 @@ export class MigrationRunner {
     if (!job || job.state !== 'running') return summary;
     const { KEYBRIDGE_MIGRATION_LEASE_SECONDS: lease, KEYBRIDGE_MIGRATION_ATTEMPTS: attempts } = this.config.values;
     for (let item = await this.jobs.claim(jobId, lease); item; item = await this.jobs.claim(jobId, lease)) {
-      const outcome = await this.migrateKey(job, item.keyName, item.attempts >= attempts);
+      const { keyName } = item;
+      const last = item.attempts >= attempts;
+      const outcome = await inLinkedSpan('keybridge.transfer', 'migration.key', job.traceParent, { 'migration.job': job.id }, () => this.migrateKey(job, keyName, last));
       if (outcome === 'done') summary.transferred++;
       if (outcome === 'failed') summary.failed++;
     }

@@ -1,3 +1,4 @@
+import { currentTraceParent } from '@keybridge/telemetry';
 import { randomUUID } from 'node:crypto';
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { Permission } from '@keybridge/auth';
@@ -57,7 +58,7 @@ export class StartVaultMigrationHandler implements ICommandHandler<StartVaultMig
       });
       return commit(async (manager) => {
         const now = this.clock.now();
-        await this.jobs.insert(manager, { id, sourceVaultId: source.id, targetVaultId: target.id, mode, queue: this.queue.name, principalId: caller.principalId, requestId: caller.requestId, now }, items);
+        await this.jobs.insert(manager, { id, sourceVaultId: source.id, targetVaultId: target.id, mode, queue: this.queue.name, principalId: caller.principalId, requestId: caller.requestId, traceParent: currentTraceParent(), now }, items);
         meta.details = { ...meta.details, jobId: id, keys: items.length, skipped: items.filter((i) => i.state === 'skipped').length };
         await this.ledger.appendWithin(manager, [
           {
